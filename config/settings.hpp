@@ -1,0 +1,79 @@
+#pragma once
+
+// The node's whole configuration, after file, environment and flags have
+// been merged and validated. Every field here has one documented key in
+// config/herald.example.jsonc; the key is the field's path, dotted.
+
+#include "protocol/jwt.hpp"
+#include "protocol/permissions.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace herald::config {
+
+struct listen_settings {
+  std::string address = "127.0.0.1"; ///< listen.address
+  uint16_t port = 8080;              ///< listen.port (0: any free port)
+};
+
+struct thread_settings {
+  unsigned io = 1;     ///< threads.io: Asio threads running sockets
+  unsigned actors = 2; ///< threads.actors: CAF scheduler workers
+};
+
+struct auth_settings {
+  /// auth.jwt.hs256_secret, auth.jwt.rs256_public_key_file (read at load,
+  /// stored as PEM text), auth.jwt.issuer, auth.jwt.audience,
+  /// auth.jwt.leeway_seconds
+  protocol::jwt_settings jwt;
+  std::string rs256_public_key_file;
+  std::vector<std::string> api_keys; ///< auth.api_keys (publish API)
+};
+
+struct limit_settings {
+  uint32_t max_frame_bytes = 65536;      ///< limits.max_frame_bytes
+  uint32_t max_subscriptions = 1024;     ///< limits.max_subscriptions
+  double rate_per_second = 20;           ///< limits.rate_per_second
+  double rate_burst = 40;                ///< limits.rate_burst
+  uint32_t rate_strikes_to_close = 20;   ///< limits.rate_strikes_to_close
+  uint64_t max_backlog_bytes = 1 << 20;  ///< limits.max_backlog_bytes
+  uint32_t max_body_bytes = 65536;       ///< limits.max_body_bytes
+  uint32_t max_batch_events = 1000;      ///< limits.max_batch_events
+  uint32_t max_publish_queue = 100000;   ///< limits.max_publish_queue
+};
+
+struct ws_settings {
+  uint32_t ping_interval_ms = 30000; ///< ws.ping_interval_ms
+  uint32_t pong_timeout_ms = 45000;  ///< ws.pong_timeout_ms
+  uint32_t close_timeout_ms = 5000;  ///< ws.close_timeout_ms
+};
+
+struct dedup_settings {
+  uint32_t window_seconds = 300;  ///< dedup.window_seconds
+  uint32_t max_entries = 100000;  ///< dedup.max_entries
+};
+
+struct log_settings {
+  std::string level = "info";  ///< log.level: trace|debug|info|warn|error
+  std::string format = "text"; ///< log.format: text|json
+};
+
+struct settings {
+  std::string node_name = "herald-1"; ///< node.name
+  listen_settings listen;
+  thread_settings threads;
+  auth_settings auth;
+  protocol::permission_rules permissions = protocol::permission_rules::defaults();
+  limit_settings limits;
+  ws_settings ws;
+  dedup_settings dedup;
+  log_settings log;
+  uint32_t shutdown_grace_ms = 5000; ///< shutdown.grace_ms
+  /// True when no configuration file was given: the node runs on the
+  /// built-in development configuration and prints how to use it.
+  bool development = false;
+};
+
+} // namespace herald::config

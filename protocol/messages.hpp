@@ -1,0 +1,31 @@
+#pragma once
+
+// The node's CAF message vocabulary (CAF 0.17.6: atoms are atom_constant,
+// at most 10 characters). Local-only pointer types are whitelisted; the
+// cluster will give events a serializable wire form of their own.
+
+#include "protocol/event.hpp"
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include <memory>
+#include <string>
+
+namespace herald::protocol {
+
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
+using deliver_atom = caf::atom_constant<caf::atom("deliver")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using unsubscribe_atom = caf::atom_constant<caf::atom("unsub")>;
+using join_atom = caf::atom_constant<caf::atom("join")>;
+using leave_atom = caf::atom_constant<caf::atom("leave")>;
+using frame_atom = caf::atom_constant<caf::atom("frame")>;
+using binary_atom = caf::atom_constant<caf::atom("binary")>;
+using closed_atom = caf::atom_constant<caf::atom("closed")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+
+} // namespace herald::protocol
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::protocol::event_ptr)

@@ -1,0 +1,68 @@
+#include "protocol/metrics.hpp"
+
+namespace herald::protocol {
+
+namespace {
+
+void add(std::string& out, const char* name, const char* type,
+         const char* help, int64_t value) {
+  out += "# HELP herald_";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE herald_";
+  out += name;
+  out += ' ';
+  out += type;
+  out += "\nherald_";
+  out += name;
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+} // namespace
+
+std::string node_metrics::render_prometheus() const {
+  std::string out;
+  out.reserve(4096);
+  auto c = [&](const char* name, const char* help, const counter& x) {
+    add(out, name, "counter", help, static_cast<int64_t>(x.load()));
+  };
+  auto g = [&](const char* name, const char* help, const gauge& x) {
+    add(out, name, "gauge", help, x.load());
+  };
+  g("connections", "Open WebSocket connections.", connections);
+  g("subscriptions", "Subscriptions held by connections.", subscriptions);
+  g("topics", "Active subscription patterns (topic actors).", topics);
+  c("connections_total", "WebSocket upgrades accepted.", connections_total);
+  c("publishes_total", "Events accepted by the publish API.", publishes);
+  c("publish_rejected_total", "Publishes refused with a 4xx answer.",
+    publish_rejected);
+  c("publish_shed_total", "Publishes refused with 503 (load shedding).",
+    publish_shed);
+  c("publish_duplicates_total", "Publishes dropped by the dedup window.",
+    duplicates);
+  c("deliveries_total", "Event frames queued to connections.", deliveries);
+  c("audience_filtered_total", "Deliveries suppressed by the audience filter.",
+    audience_filtered);
+  c("drops_total", "Frames dropped (closing or overflowing connections).",
+    drops);
+  c("slow_consumer_closes_total", "Connections closed with 1013.",
+    slow_consumer_closes);
+  c("rate_limited_total", "Client frames refused with RATE_LIMITED.",
+    rate_limited);
+  c("rate_limit_closes_total", "Connections closed with 1008.",
+    rate_limit_closes);
+  c("auth_failures_total", "Requests refused with 401 for a bad token.",
+    auth_failures);
+  c("api_key_failures_total", "Publish API requests with a bad API key.",
+    api_key_failures);
+  c("frame_errors_total", "Client frames answered with an error frame.",
+    frame_errors);
+  g("publish_queue", "Publishes handed to the router and not yet routed.",
+    publish_queue);
+  return out;
+}
+
+} // namespace herald::protocol

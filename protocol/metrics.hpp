@@ -1,0 +1,39 @@
+#pragma once
+
+// Node-wide counters and gauges behind GET /metrics. Plain relaxed atomics:
+// an increment costs one uncontended-ish atomic add and nothing else.
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace herald::protocol {
+
+struct node_metrics {
+  using counter = std::atomic<uint64_t>;
+  using gauge = std::atomic<int64_t>;
+
+  gauge connections{0};         ///< open WebSocket connections
+  gauge subscriptions{0};       ///< subscriptions held by connections
+  gauge topics{0};              ///< topic actors alive (distinct patterns)
+  counter connections_total{0}; ///< accepted WebSocket upgrades
+  counter publishes{0};         ///< events accepted by the publish API
+  counter publish_rejected{0};  ///< publishes refused (4xx)
+  counter publish_shed{0};      ///< publishes refused with 503
+  counter duplicates{0};        ///< publishes dropped by the dedup window
+  counter deliveries{0};        ///< frames queued to connections
+  counter audience_filtered{0}; ///< deliveries suppressed by the audience
+  counter drops{0};             ///< frames dropped (closing or overflowing)
+  counter slow_consumer_closes{0};
+  counter rate_limited{0};      ///< client frames refused with RATE_LIMITED
+  counter rate_limit_closes{0}; ///< connections closed with 1008
+  counter auth_failures{0};     ///< 401 answers on identity endpoints
+  counter api_key_failures{0};  ///< 401 answers on the publish API
+  counter frame_errors{0};      ///< client frames answered with an error
+  gauge publish_queue{0};       ///< publishes handed to the router, unrouted
+
+  /// Prometheus text exposition format, every metric prefixed `herald_`.
+  std::string render_prometheus() const;
+};
+
+} // namespace herald::protocol
