@@ -25,6 +25,7 @@ using binary_atom = caf::atom_constant<caf::atom("binary")>;
 using closed_atom = caf::atom_constant<caf::atom("closed")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using router_atom = caf::atom_constant<caf::atom("router")>;
 
 } // namespace herald::protocol
 

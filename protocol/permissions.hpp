@@ -14,7 +14,7 @@ namespace herald::protocol {
 /// to 4) and `{1}`..`{16}` (any segment by position).
 struct claim_condition {
   enum class op { equals, contains, any_of };
-  std::string claim;               ///< claim name, e.g. `customer_id`
+  std::string claim; ///< claim name, e.g. `customer_id`
   op kind = op::equals;
   std::vector<std::string> values; ///< one for equals/contains; any_of: many
 };
@@ -38,6 +38,13 @@ struct permission_rules {
   ///   {"claim":"customer_id","equals":"{scope_id}"},
   ///   {"claim":"roles","any_of":["admin","manager"]},
   ///   {"claim":"agent_ids","contains":"{scope_id}"}]}]}`.
+  /// A key left out keeps its default (so `{}` is defaults()); a key given
+  /// replaces the default whole, and `"resource_types":[]` allows any type.
+  /// Unknown keys, duplicate scopes, a rule without `all_of` (write `[]` to
+  /// open a scope to everyone) and unknown `{variables}` are errors.
+  /// `equals` holds for a single-valued claim equal to the value;
+  /// `contains` for a claim with the value among its values; `any_of` for a
+  /// claim sharing at least one value with the list.
   /// The error names the failing entry, e.g. `rules[1].all_of[0]: ...`.
   static std::variant<permission_rules, std::string>
   from_json(std::string_view json);
@@ -51,9 +58,14 @@ struct permission_verdict {
 };
 
 /// The whole subscribe-time check of one pattern: syntax (PROTOCOL §2), the
-/// scope rules (unknown scope, resource type outside the list, a wildcard in
-/// scope, scope id or resource type: invalid_topic), then the scope's claim
-/// conditions (denied).
+/// scope rules (fewer than 3 segments, a wildcard `*` or `>` in scope, scope
+/// id or resource type, unknown scope, resource type outside the list:
+/// invalid_topic), then the scope's claim conditions (denied). Wildcards
+/// from the fourth segment on are fine (`customer_id:c1:call:>`). A
+/// condition whose variable names a segment the pattern lacks fails; one
+/// naming a wildcard segment compares against `*` or `>` literally, so in
+/// practice denies. Claims come from `who.claims`, else from the typed
+/// fields of the same name.
 permission_verdict check_subscribe(const permission_rules& rules,
                                    std::string_view pattern,
                                    const identity& who);

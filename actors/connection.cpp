@@ -1,0 +1,276 @@
+#include "actors/connection.hpp"
+
+#include "actors/clock.hpp"
+#include "protocol/audience.hpp"
+#include "protocol/frames.hpp"
+#include "protocol/permissions.hpp"
+
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <string_view>
+#include <utility>
+
+namespace herald::actors {
+
+using namespace protocol;
+
+namespace {
+
+using self_ptr = connection_actor::stateful_pointer<connection_state>;
+
+constexpr uint16_t close_policy_violation = 1008;
+
+void push(connection_state& st, std::string frame) {
+  st.sink->send(std::make_shared<const std::string>(std::move(frame)));
+}
+
+subscription* find_subscription(connection_state& st, std::string_view p) {
+  for (auto& sub : st.subs)
+    if (sub->pattern == p)
+      return sub.get();
+  return nullptr;
+}
+
+// A connection receives an event at most once however many of its patterns
+// match: the copy that arrives through the first matching subscription (in
+// subscription order) is the one delivered, the others are dropped. Costs a
+// scan of this connection's patterns, only when it holds more than one.
+bool is_canonical_copy(const connection_state& st, const event& ev,
+                       uint64_t key) {
+  topic_segments topic;
+  if (!parse_topic(ev.topic, topic))
+    return false;
+  for (auto& sub : st.subs)
+    if (pattern_matches(sub->segments, topic))
+      return sub->key == key;
+  return false;
+}
+
+// Errors of one frame grouped by code, in the order codes first occur.
+struct rejections {
+  struct group {
+    std::string_view code;
+    std::vector<std::string> topics;
+    std::string message;
+  };
+  std::vector<group> groups;
+
+  void add(std::string_view code, const std::string& topic,
+           const std::string& why) {
+    auto i = std::find_if(groups.begin(), groups.end(),
+                          [&](const group& g) { return g.code == code; });
+    if (i == groups.end()) {
+      groups.push_back(group{code, {}, {}});
+      i = groups.end() - 1;
+    }
+    if (!i->message.empty())
+      i->message += "; ";
+    i->message += topic;
+    i->message += ": ";
+    i->message += why;
+    i->topics.push_back(topic);
+  }
+};
+
+void answer(connection_state& st, std::string_view action,
+            const std::vector<std::string>& accepted,
+            const rejections& rejected, const std::optional<std::string>& id) {
+  if (!accepted.empty() || rejected.groups.empty())
+    push(st, encode_ack(action, accepted, id));
+  for (auto& g : rejected.groups)
+    push(st, encode_error(action, g.topics, g.code, g.message, id));
+  if (!rejected.groups.empty())
+    st.ctx->metrics.frame_errors.fetch_add(1, std::memory_order_relaxed);
+}
+
+void subscribe(self_ptr self, const client_frame& frame) {
+  auto& st = self->state;
+  auto& limits = st.ctx->settings.limits;
+  std::vector<std::string> accepted;
+  rejections rejected;
+  for (auto& topic : frame.topics) {
+    if (std::find(accepted.begin(), accepted.end(), topic) != accepted.end())
+      continue; // repeated within this frame
+    auto verdict = check_subscribe(st.ctx->settings.permissions, topic, st.who);
+    if (verdict.result == permission_result::invalid_topic) {
+      rejected.add(codes::invalid_topic, topic, verdict.message);
+      continue;
+    }
+    if (verdict.result == permission_result::denied) {
+      rejected.add(codes::permission_denied, topic, verdict.message);
+      continue;
+    }
+    if (find_subscription(st, topic) == nullptr) {
+      if (st.subs.size() >= limits.max_subscriptions) {
+        rejected.add(codes::limit_exceeded, topic,
+                     "at most " + std::to_string(limits.max_subscriptions)
+                       + " subscriptions per connection");
+        continue;
+      }
+      auto sub = std::make_unique<subscription>();
+      sub->pattern = topic;
+      parse_pattern(sub->pattern, sub->segments);
+      sub->key = pattern_key(sub->pattern);
+      st.subs.push_back(std::move(sub));
+      st.ctx->metrics.subscriptions.fetch_add(1, std::memory_order_relaxed);
+      // The router handles this before any publish the client can make
+      // after reading our ack, so the ack may go out at once.
+      self->send(st.router, subscribe_atom::value, topic,
+                 connection_actor{self});
+    }
+    accepted.push_back(topic);
+  }
+  answer(st, "subscribe", accepted, rejected, frame.id);
+}
+
+void unsubscribe(self_ptr self, const client_frame& frame) {
+  auto& st = self->state;
+  std::vector<std::string> accepted;
+  rejections rejected;
+  for (auto& topic : frame.topics) {
+    topic_segments segments;
+    std::string why;
+    if (!parse_pattern(topic, segments, &why)) {
+      rejected.add(codes::invalid_topic, topic, why);
+      continue;
+    }
+    auto i = std::find_if(st.subs.begin(), st.subs.end(),
+                          [&](auto& sub) { return sub->pattern == topic; });
+    if (i != st.subs.end()) {
+      st.subs.erase(i);
+      st.ctx->metrics.subscriptions.fetch_sub(1, std::memory_order_relaxed);
+      self->send(st.router, unsubscribe_atom::value, topic,
+                 connection_actor{self});
+    }
+    // Unsubscribing from a pattern not held is acknowledged: idempotent.
+    accepted.push_back(topic);
+  }
+  answer(st, "unsubscribe", accepted, rejected, frame.id);
+}
+
+// Returns false when the frame is over budget (and answers it).
+bool within_budget(self_ptr self, std::string_view text) {
+  auto& st = self->state;
+  if (st.budget->take(steady_us())) {
+    st.strikes = 0;
+    return true;
+  }
+  auto& metrics = st.ctx->metrics;
+  metrics.rate_limited.fetch_add(1, std::memory_order_relaxed);
+  if (++st.strikes > st.ctx->settings.limits.rate_strikes_to_close) {
+    metrics.rate_limit_closes.fetch_add(1, std::memory_order_relaxed);
+    st.closing = true;
+    st.sink->close(close_policy_violation, "rate limit exceeded");
+    return false;
+  }
+  // Echo the frame's action and id when it has them; parsing a frame is
+  // what the client could make us do anyway.
+  std::string action;
+  std::optional<std::string> id;
+  auto parsed = parse_client_frame(text);
+  if (auto* ok = std::get_if<client_frame>(&parsed)) {
+    id = ok->id;
+    action = ok->type == client_frame::kind::subscribe     ? "subscribe"
+             : ok->type == client_frame::kind::unsubscribe ? "unsubscribe"
+                                                           : "ping";
+  }
+  push(st, encode_error(action, {}, codes::rate_limited,
+                        "too many frames; slow down", id));
+  return false;
+}
+
+void on_frame(self_ptr self, const std::string& text) {
+  auto& st = self->state;
+  if (st.closing || !within_budget(self, text))
+    return;
+  auto parsed = parse_client_frame(text);
+  if (auto* err = std::get_if<client_frame_error>(&parsed)) {
+    st.ctx->metrics.frame_errors.fetch_add(1, std::memory_order_relaxed);
+    push(st, encode_error(err->action, {}, codes::invalid_message,
+                          err->message, err->id));
+    return;
+  }
+  auto& frame = std::get<client_frame>(parsed);
+  switch (frame.type) {
+    case client_frame::kind::subscribe:
+      subscribe(self, frame);
+      break;
+    case client_frame::kind::unsubscribe:
+      unsubscribe(self, frame);
+      break;
+    case client_frame::kind::ping:
+      push(st, encode_pong());
+      break;
+  }
+}
+
+void release_subscriptions(self_ptr self) {
+  auto& st = self->state;
+  for (auto& sub : st.subs)
+    self->send(st.router, unsubscribe_atom::value, sub->pattern,
+               connection_actor{self});
+  st.ctx->metrics.subscriptions.fetch_sub(static_cast<int64_t>(st.subs.size()),
+                                          std::memory_order_relaxed);
+  st.subs.clear();
+}
+
+} // namespace
+
+connection_actor::behavior_type
+connection(connection_actor::stateful_pointer<connection_state> self,
+           context_ptr ctx, protocol::identity who, sink_ptr sink,
+           router_actor router) {
+  auto& st = self->state;
+  auto& limits = ctx->settings.limits;
+  st.budget.emplace(limits.rate_per_second, limits.rate_burst);
+  st.ctx = std::move(ctx);
+  st.who = std::move(who);
+  st.sink = std::move(sink);
+  st.router = std::move(router);
+  st.ctx->metrics.connections.fetch_add(1, std::memory_order_relaxed);
+  return {
+    [=](deliver_atom, const event_ptr& ev, uint64_t key) {
+      auto& st = self->state;
+      if (st.closing)
+        return;
+      if (st.subs.size() > 1 && !is_canonical_copy(st, *ev, key))
+        return;
+      auto& metrics = st.ctx->metrics;
+      if (!audience_allows(ev->aud, st.who)) {
+        metrics.audience_filtered.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      if (st.sink->send(ev->ws_frame))
+        metrics.deliveries.fetch_add(1, std::memory_order_relaxed);
+      else
+        metrics.drops.fetch_add(1, std::memory_order_relaxed);
+    },
+    [=](frame_atom, const std::string& text) { on_frame(self, text); },
+    [=](binary_atom) {
+      auto& st = self->state;
+      if (st.closing || !within_budget(self, {}))
+        return;
+      st.ctx->metrics.frame_errors.fetch_add(1, std::memory_order_relaxed);
+      push(st, encode_error({}, {}, codes::invalid_message,
+                            "binary frames are not accepted; send JSON text",
+                            std::nullopt));
+    },
+    [=](closed_atom) {
+      release_subscriptions(self);
+      self->state.ctx->metrics.connections.fetch_sub(
+        1, std::memory_order_relaxed);
+      self->state.sink.reset();
+      self->quit();
+    },
+  };
+}
+
+connection_actor spawn_connection(caf::actor_system& sys, context_ptr ctx,
+                                  protocol::identity who, sink_ptr sink,
+                                  router_actor router) {
+  return sys.spawn(connection, std::move(ctx), std::move(who),
+                   std::move(sink), std::move(router));
+}
+
+} // namespace herald::actors

@@ -1,0 +1,29 @@
+#pragma once
+
+// What a connection actor writes to. Implemented by the net layer's
+// sessions; the actor never sees a socket.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace herald::actors {
+
+using frame_ptr = std::shared_ptr<const std::string>;
+
+class outbound_sink {
+public:
+  virtual ~outbound_sink() = default;
+
+  /// Queues a text frame. Thread-safe and never blocks. Returns false when
+  /// the frame was not queued: the session is closing, or its backlog bound
+  /// was passed (the session then closes itself with 1013 and counts it).
+  virtual bool send(frame_ptr frame) = 0;
+
+  /// Sends what is queued, then closes with `code`. Thread-safe.
+  virtual void close(uint16_t code, std::string reason) = 0;
+};
+
+using sink_ptr = std::shared_ptr<outbound_sink>;
+
+} // namespace herald::actors

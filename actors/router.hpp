@@ -1,0 +1,35 @@
+#pragma once
+
+#include "actors/handles.hpp"
+#include "actors/node_context.hpp"
+#include "protocol/dedup.hpp"
+#include "protocol/pattern_index.hpp"
+
+#include <optional>
+#include <string>
+
+namespace herald::actors {
+
+struct topic_entry {
+  topic_actor actor;
+  std::size_t subscribers = 0;
+};
+
+/// The router: owns the pattern index (pattern -> topic actor), stamps
+/// published events (sequence, position, the `/ws` frame encoded once) and
+/// hands each to the topic actors whose pattern matches it.
+struct router_state {
+  static inline const char* name = "herald.router";
+  context_ptr ctx;
+  protocol::pattern_index<topic_entry> index;
+  std::optional<protocol::dedup_window> dedup;
+  std::string epoch; ///< random per start: positions of a restarted node
+                     ///< never collide with its previous life
+  uint64_t seq = 0;
+  uint64_t routed = 0;
+};
+
+router_actor::behavior_type
+router(router_actor::stateful_pointer<router_state> self, context_ptr ctx);
+
+} // namespace herald::actors

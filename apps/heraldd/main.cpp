@@ -1,0 +1,213 @@
+// heraldd: one Herald node. Loads the configuration, starts the actor
+// system and the root supervisor, opens the public listener, and shuts
+// down cleanly on SIGTERM/SIGINT.
+
+#include "actors/supervisor.hpp"
+#include "config/loader.hpp"
+#include "logging.hpp"
+#include "net/server.hpp"
+#include "protocol/jwt.hpp"
+
+#include <caf/all.hpp>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace asio = boost::asio;
+using namespace herald;
+
+namespace {
+
+std::map<std::string, std::string> herald_environment() {
+  std::map<std::string, std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string_view text{*entry};
+    auto eq = text.find('=');
+    if (eq == std::string_view::npos || text.substr(0, 7) != "HERALD_")
+      continue;
+    env.emplace(text.substr(0, eq), text.substr(eq + 1));
+  }
+  return env;
+}
+
+void print_development_banner(const config::settings& cfg,
+                              const std::string& url) {
+  auto claims = R"({"sub":"dev","customer_id":"c1","roles":["admin"],)"
+                R"("tenant_id":"t1","exp":)"
+                + std::to_string(std::time(nullptr) + 24 * 3600) + "}";
+  auto token = protocol::sign_hs256(claims, cfg.auth.jwt.hs256_secret);
+  std::cout
+    << "\nHerald is running on its built-in DEVELOPMENT configuration (no "
+       "--config given).\nNever use it in production: its secret and API "
+       "key are public.\n\n"
+    << "  open this page:   " << url << "/?token=" << token << "\n"
+    << "  then subscribe:   customer_id:c1:call:*\n"
+    << "  publish API key:  " << cfg.auth.api_keys.front() << "\n"
+    << "  publish an event: examples/publish.sh customer_id:c1:call:x1 "
+       "call.status '{\"status\":\"answered\"}'\n"
+    << "  mint a token:     herald-ctl token --sub u1 --customer-id c1 "
+       "--roles admin\n\n"
+    << std::flush;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto loaded = config::load(std::vector<std::string>(argv + 1, argv + argc),
+                             herald_environment());
+  if (auto* error = std::get_if<std::string>(&loaded)) {
+    std::cerr << *error << '\n';
+    return 2;
+  }
+  auto& inv = std::get<config::invocation>(loaded);
+  using mode = config::invocation::mode;
+  if (inv.what == mode::help) {
+    std::cout << config::usage();
+    return 0;
+  }
+  if (inv.what == mode::version) {
+    std::cout << "heraldd 0.1.0\n";
+    return 0;
+  }
+  auto verifier = protocol::jwt_verifier::create(inv.cfg.auth.jwt);
+  if (auto* error = std::get_if<std::string>(&verifier)) {
+    std::cerr << "config: auth.jwt: " << *error << '\n';
+    return 2;
+  }
+  if (inv.what == mode::check) {
+    std::cout << "config OK: " << inv.config_file << '\n';
+    return 0;
+  }
+  app::setup_logging(inv.cfg.log);
+  auto log = spdlog::get("node");
+
+  auto node = std::make_shared<actors::node_context>();
+  node->settings = std::move(inv.cfg);
+  auto& cfg = node->settings;
+
+  caf::actor_system_config caf_cfg;
+  caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.threads.actors));
+  caf_cfg.set("logger.file-verbosity", caf::atom("quiet"));
+  caf_cfg.set("logger.console-verbosity", caf::atom("quiet"));
+  caf::actor_system sys{caf_cfg};
+
+  asio::io_context ioc{static_cast<int>(cfg.threads.io)};
+  int exit_code = 0;
+  std::atomic<bool> shutting_down{false};
+  std::function<void()> begin_shutdown;
+
+  auto supervisor = sys.spawn(
+    actors::root_supervisor, node, [&](std::string why) {
+      log->critical("{}; stopping the node", why);
+      asio::post(ioc, [&] {
+        exit_code = 1;
+        begin_shutdown();
+      });
+    });
+  actors::router_actor router;
+  {
+    // Start-up only, outside every actor: a blocking request is fine here.
+    caf::scoped_actor self{sys};
+    self->request(supervisor, caf::infinite, protocol::router_atom::value)
+      .receive([&](actors::router_actor r) { router = std::move(r); },
+               [&](caf::error& err) {
+                 log->critical("no router: {}", sys.render(err));
+               });
+  }
+  if (!router)
+    return 1;
+
+  auto net_ctx = std::make_shared<net::net_context>();
+  net_ctx->node = node;
+  net_ctx->router = router;
+  net_ctx->system = &sys;
+  net_ctx->verifier = std::get<protocol::jwt_verifier>(std::move(verifier));
+
+  auto lst = std::make_shared<net::listener>(ioc, net_ctx);
+  auto opened = lst->open(cfg.listen.address, cfg.listen.port);
+  if (auto* error = std::get_if<std::string>(&opened)) {
+    std::cerr << *error << '\n';
+    caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+    return 2;
+  }
+  auto endpoint = std::get<asio::ip::tcp::endpoint>(opened);
+  auto host = endpoint.address().is_unspecified()
+                ? std::string{"127.0.0.1"}
+                : endpoint.address().to_string();
+  auto url = "http://" + host + ":" + std::to_string(endpoint.port());
+  lst->run();
+  net_ctx->ready = true;
+  log->info("node {} listening on {}", cfg.node_name, url);
+  std::cout << "listening on " << url << std::endl;
+  if (cfg.development)
+    print_development_banner(cfg, url);
+
+  // Shutdown: stop accepting, close every WebSocket with 1001, wait for
+  // them up to shutdown.grace_ms, then drop what is left and stop.
+  asio::steady_timer drain_timer{ioc};
+  auto deadline = std::chrono::steady_clock::time_point{};
+  std::function<void()> drain = [&] {
+    if (net_ctx->sessions.size() > 0
+        && std::chrono::steady_clock::now() < deadline) {
+      drain_timer.expires_after(std::chrono::milliseconds(20));
+      drain_timer.async_wait([&](auto ec) {
+        if (!ec)
+          drain();
+      });
+      return;
+    }
+    net_ctx->sessions.abort_all();
+    asio::post(ioc, [&] { ioc.stop(); });
+  };
+  begin_shutdown = [&] {
+    if (shutting_down.exchange(true))
+      return;
+    log->info("shutting down");
+    net_ctx->ready = false;
+    lst->stop();
+    net_ctx->sessions.close_all(1001, "node shutting down");
+    deadline = std::chrono::steady_clock::now()
+               + std::chrono::milliseconds(cfg.shutdown_grace_ms);
+    drain();
+  };
+  asio::signal_set signals{ioc, SIGINT, SIGTERM};
+  signals.async_wait([&](auto ec, int) {
+    if (!ec)
+      begin_shutdown();
+  });
+
+  std::vector<std::thread> io_threads;
+  for (unsigned i = 1; i < cfg.threads.io; ++i)
+    io_threads.emplace_back([&] { ioc.run(); });
+  ioc.run();
+  for (auto& t : io_threads)
+    t.join();
+  // Run what the last round posted (sessions telling their actors they
+  // are gone), then stop the actors.
+  ioc.restart();
+  ioc.poll();
+  caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+  // A watchdog: the process ends within the grace period even if an actor
+  // does not.
+  std::thread([grace = cfg.shutdown_grace_ms, &exit_code] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(grace + 1000));
+    std::_Exit(exit_code);
+  }).detach();
+  sys.await_all_actors_done();
+  lst.reset();
+  log->info("stopped");
+  spdlog::shutdown();
+  return exit_code;
+}

@@ -1,0 +1,476 @@
+#include "config/schema.hpp"
+
+#include "config/loader.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cctype>
+#include <cstdio>
+#include <limits>
+#include <type_traits>
+
+namespace herald::config::detail {
+
+namespace {
+
+constexpr uint64_t u32_max = std::numeric_limits<uint32_t>::max();
+constexpr uint64_t u64_max = std::numeric_limits<uint64_t>::max();
+
+// -- checks of string values -------------------------------------------------
+
+std::string check_node_name(const std::string& s) {
+  auto ok = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'
+           || c == '@' || c == '-';
+  };
+  if (s.empty() || s.size() > 128)
+    return "must be 1 to 128 characters from [A-Za-z0-9_.@-]";
+  for (char c : s)
+    if (!ok(c))
+      return "must be 1 to 128 characters from [A-Za-z0-9_.@-]";
+  return {};
+}
+
+std::string check_address(const std::string& s) {
+  // An IP literal (v4, v6 with an optional %scope) or a host name; the net
+  // module resolves it. This only keeps out what can never work.
+  auto ok = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ':'
+           || c == '-' || c == '_' || c == '%';
+  };
+  if (s.empty() || s.size() > 255)
+    return "must be an IP address or a host name";
+  for (char c : s)
+    if (!ok(c))
+      return "must be an IP address or a host name";
+  return {};
+}
+
+std::string check_token(const std::string& s) {
+  // API keys travel in `Authorization: Bearer <key>`: printable ASCII only.
+  if (s.empty())
+    return "must be a non-empty string";
+  for (char c : s)
+    if (c <= ' ' || c >= 127)
+      return "must be printable ASCII without spaces";
+  return {};
+}
+
+// -- table builders
+// ------------------------------------------------------------
+
+using locator = field (*)(settings&);
+
+key_spec str(std::string_view name, locator at, std::string_view doc,
+             std::string (*check)(const std::string&) = nullptr) {
+  key_spec k;
+  k.name = name;
+  k.type = kind::string;
+  k.locate = at;
+  k.doc = doc;
+  k.check = check;
+  return k;
+}
+
+key_spec secret(key_spec k, std::string_view default_note) {
+  k.secret = true;
+  k.default_note = default_note;
+  return k;
+}
+
+key_spec choice(std::string_view name, locator at,
+                std::vector<std::string_view> choices, std::string_view doc) {
+  key_spec k = str(name, at, doc);
+  k.type = kind::choice;
+  k.choices = std::move(choices);
+  return k;
+}
+
+key_spec integer(std::string_view name, locator at, uint64_t min, uint64_t max,
+                 std::string_view doc) {
+  key_spec k = str(name, at, doc);
+  k.type = kind::integer;
+  k.min = min;
+  k.max = max;
+  return k;
+}
+
+key_spec real(std::string_view name, locator at, double min, bool exclusive,
+              double max, std::string_view doc) {
+  key_spec k = str(name, at, doc);
+  k.type = kind::real;
+  k.real_min = min;
+  k.real_min_exclusive = exclusive;
+  k.real_max = max;
+  return k;
+}
+
+std::vector<key_spec> make_table() {
+  std::vector<key_spec> t;
+  t.push_back(str(
+      "node.name", [](settings& s) -> field { return &s.node_name; },
+      "Name of this node in logs, positions and the cluster.",
+      check_node_name));
+  t.push_back(str(
+      "listen.address", [](settings& s) -> field { return &s.listen.address; },
+      "Address the HTTP/WebSocket listener binds to (IP address or host name).",
+      check_address));
+  t.push_back(integer(
+      "listen.port", [](settings& s) -> field { return &s.listen.port; }, 0,
+      65535, "TCP port of the listener; 0 picks any free port."));
+  t.push_back(integer(
+      "threads.io", [](settings& s) -> field { return &s.threads.io; }, 1, 64,
+      "Threads running the sockets (Asio io_context)."));
+  t.push_back(integer(
+      "threads.actors", [](settings& s) -> field { return &s.threads.actors; },
+      1, 64, "CAF scheduler worker threads running the actors."));
+  t.push_back(secret(
+      str(
+          "auth.jwt.hs256_secret",
+          [](settings& s) -> field { return &s.auth.jwt.hs256_secret; },
+          "Shared secret for HS256 tokens; empty disables HS256. With a "
+          "configuration file, this or auth.jwt.rs256_public_key_file is "
+          "required."),
+      std::string_view{"\"\" (development: \"herald-dev-secret-change-me\")"}));
+  t.push_back(str(
+      "auth.jwt.rs256_public_key_file",
+      [](settings& s) -> field { return &s.auth.rs256_public_key_file; },
+      "PEM file holding the RSA public key for RS256 tokens, read at start "
+      "(a relative path is taken from the working directory); empty disables "
+      "RS256."));
+  t.push_back(str(
+      "auth.jwt.issuer",
+      [](settings& s) -> field { return &s.auth.jwt.issuer; },
+      "Required `iss` claim of tokens; empty: not checked."));
+  t.push_back(str(
+      "auth.jwt.audience",
+      [](settings& s) -> field { return &s.auth.jwt.audience; },
+      "Required `aud` claim of tokens; empty: not checked."));
+  t.push_back(integer(
+      "auth.jwt.leeway_seconds",
+      [](settings& s) -> field { return &s.auth.jwt.leeway_seconds; }, 0, 3600,
+      "Clock leeway, in seconds, applied to the `exp` and `nbf` claims."));
+  {
+    key_spec k = secret(
+        str(
+            "auth.api_keys",
+            [](settings& s) -> field { return &s.auth.api_keys; },
+            "API keys accepted by the publish API (`Authorization: Bearer "
+            "<key>`). With a configuration file, at least one is required.",
+            check_token),
+        "[] (development: [\"dev-api-key\"])");
+    k.type = kind::string_list;
+    t.push_back(std::move(k));
+  }
+  {
+    key_spec k = str(
+        "permissions", [](settings& s) -> field { return &s.permissions; },
+        "Topic permission rules checked at subscribe time: "
+        "{\"resource_types\":[...],\"rules\":[{\"scope\":...,\"all_of\":[...]}]"
+        "}"
+        ". Each of resource_types and rules, when given, replaces its default "
+        "as a whole.");
+    k.type = kind::object;
+    k.default_note = "the rules of PROTOCOL section 3, written out in "
+                     "config/herald.example.jsonc";
+    t.push_back(std::move(k));
+  }
+  t.push_back(integer(
+      "limits.max_frame_bytes",
+      [](settings& s) -> field { return &s.limits.max_frame_bytes; }, 1,
+      u32_max,
+      "Largest client frame; a larger one closes the connection "
+      "(1009)."));
+  t.push_back(integer(
+      "limits.max_subscriptions",
+      [](settings& s) -> field { return &s.limits.max_subscriptions; }, 1,
+      u32_max,
+      "Subscriptions one connection may hold (beyond: "
+      "LIMIT_EXCEEDED)."));
+  t.push_back(real(
+      "limits.rate_per_second",
+      [](settings& s) -> field { return &s.limits.rate_per_second; }, 0, true,
+      1e6, "Frames per second a client may send (token bucket refill rate)."));
+  t.push_back(real(
+      "limits.rate_burst",
+      [](settings& s) -> field { return &s.limits.rate_burst; }, 1, false, 1e6,
+      "Token bucket size: frames a client may send in one burst."));
+  t.push_back(integer(
+      "limits.rate_strikes_to_close",
+      [](settings& s) -> field { return &s.limits.rate_strikes_to_close; }, 1,
+      u32_max,
+      "RATE_LIMITED answers after which the connection is closed "
+      "(1008)."));
+  t.push_back(integer(
+      "limits.max_backlog_bytes",
+      [](settings& s) -> field { return &s.limits.max_backlog_bytes; }, 1,
+      u64_max,
+      "Unsent bytes a connection may queue before it is closed as a "
+      "slow consumer (1013)."));
+  t.push_back(integer(
+      "limits.max_body_bytes",
+      [](settings& s) -> field { return &s.limits.max_body_bytes; }, 1, u32_max,
+      "Largest publish request body (beyond: 413)."));
+  t.push_back(integer(
+      "limits.max_batch_events",
+      [](settings& s) -> field { return &s.limits.max_batch_events; }, 1,
+      u32_max, "Events one batch publish may carry."));
+  t.push_back(integer(
+      "limits.max_publish_queue",
+      [](settings& s) -> field { return &s.limits.max_publish_queue; }, 1,
+      u32_max, "Publishes queued on the node before it sheds load (503)."));
+  t.push_back(integer(
+      "ws.ping_interval_ms",
+      [](settings& s) -> field { return &s.ws.ping_interval_ms; }, 1, u32_max,
+      "Milliseconds between server pings; must be less than "
+      "ws.pong_timeout_ms."));
+  t.push_back(integer(
+      "ws.pong_timeout_ms",
+      [](settings& s) -> field { return &s.ws.pong_timeout_ms; }, 1, u32_max,
+      "A connection that has not answered a ping within this many "
+      "milliseconds is closed."));
+  t.push_back(integer(
+      "ws.close_timeout_ms",
+      [](settings& s) -> field { return &s.ws.close_timeout_ms; }, 1, u32_max,
+      "Milliseconds a closing handshake may take before the socket is "
+      "dropped."));
+  t.push_back(integer(
+      "dedup.window_seconds",
+      [](settings& s) -> field { return &s.dedup.window_seconds; }, 1, u32_max,
+      "Seconds a publish id is remembered, so a retry is not delivered "
+      "twice."));
+  t.push_back(integer(
+      "dedup.max_entries",
+      [](settings& s) -> field { return &s.dedup.max_entries; }, 1, u32_max,
+      "Most publish ids remembered at once."));
+  t.push_back(choice(
+      "log.level", [](settings& s) -> field { return &s.log.level; },
+      {"trace", "debug", "info", "warn", "error", "off"},
+      "Lowest level logged."));
+  t.push_back(choice(
+      "log.format", [](settings& s) -> field { return &s.log.format; },
+      {"text", "json"},
+      "text: one readable line per entry; json: one JSON object per line."));
+  t.push_back(integer(
+      "shutdown.grace_ms",
+      [](settings& s) -> field { return &s.shutdown_grace_ms; }, 0, u32_max,
+      "On SIGTERM or SIGINT, milliseconds connections get to close before the "
+      "node exits."));
+  return t;
+}
+
+std::string format_real(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.15g", x);
+  return buf;
+}
+
+std::string join(const std::vector<std::string_view>& xs) {
+  std::string out;
+  for (auto x : xs) {
+    if (!out.empty())
+      out += '|';
+    out += x;
+  }
+  return out;
+}
+
+std::string json_string(const std::string& s) {
+  rapidjson::Value v(rapidjson::StringRef(s.data(), s.size()));
+  return render(v, std::string::npos);
+}
+
+// Turns `rules[1].all_of[0]: problem` into
+// `permissions.rules[1].all_of[0]: problem`; a message without a path goes
+// after `permissions: `.
+std::string permissions_error(const std::string& err) {
+  auto colon = err.find(": ");
+  if (colon != std::string::npos && colon > 0 && err.find(' ') == colon + 1) {
+    auto path = err.substr(0, colon);
+    auto sep = path.front() == '[' ? "" : ".";
+    return "permissions" + std::string(sep) + path + err.substr(colon);
+  }
+  return "permissions: " + err;
+}
+
+} // namespace
+
+const std::vector<key_spec>& keys() {
+  static const std::vector<key_spec> table = make_table();
+  return table;
+}
+
+const key_spec* find_key(std::string_view name) {
+  for (auto& k : keys())
+    if (k.name == name)
+      return &k;
+  return nullptr;
+}
+
+bool is_key_prefix(std::string_view prefix) {
+  for (auto& k : keys())
+    if (k.name.size() > prefix.size()
+        && k.name.substr(0, prefix.size()) == prefix
+        && k.name[prefix.size()] == '.')
+      return true;
+  return false;
+}
+
+std::string env_name(std::string_view key) {
+  std::string out = "HERALD_";
+  for (char c : key)
+    out += c == '.'
+               ? '_'
+               : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string type_name(const key_spec& spec) {
+  switch (spec.type) {
+  case kind::string:
+    return "string";
+  case kind::choice:
+    return "one of " + join(spec.choices);
+  case kind::integer:
+    return "integer " + std::to_string(spec.min) + ".."
+           + std::to_string(spec.max);
+  case kind::real:
+    return std::string("number ") + (spec.real_min_exclusive ? "> " : ">= ")
+           + format_real(spec.real_min) + ", <= " + format_real(spec.real_max);
+  case kind::string_list:
+    return "array of strings";
+  case kind::object:
+    return "object";
+  }
+  return {};
+}
+
+std::string default_text(const key_spec& spec) {
+  if (!spec.default_note.empty())
+    return std::string(spec.default_note);
+  settings defaults;
+  auto f = spec.locate(defaults);
+  if (auto s = std::get_if<std::string*>(&f))
+    return json_string(**s);
+  if (auto d = std::get_if<double*>(&f))
+    return format_real(**d);
+  if (auto v = std::get_if<std::vector<std::string>*>(&f)) {
+    std::string out = "[";
+    for (auto& x : **v)
+      out += (out.size() > 1 ? "," : "") + json_string(x);
+    return out + "]";
+  }
+  std::string out;
+  std::visit(
+      [&out](auto* p) {
+        using T = std::remove_pointer_t<decltype(p)>;
+        if constexpr (std::is_integral_v<T>)
+          out = std::to_string(*p);
+      },
+      f);
+  return out;
+}
+
+std::string render(const rapidjson::Value& value, size_t max_len) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  value.Accept(w);
+  std::string out(buf.GetString(), buf.GetSize());
+  if (out.size() > max_len) {
+    size_t cut = max_len;
+    // Never split a UTF-8 sequence.
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80)
+      --cut;
+    out.resize(cut);
+    out += "...";
+  }
+  return out;
+}
+
+std::string apply(const key_spec& spec, const rapidjson::Value& value,
+                  settings& cfg) {
+  const std::string name(spec.name);
+  auto got = [&](const rapidjson::Value& v) {
+    return spec.secret ? std::string{} : ", got " + render(v);
+  };
+  auto fail = [&](const std::string& problem) { return name + ": " + problem; };
+  auto target = spec.locate(cfg);
+  switch (spec.type) {
+  case kind::string:
+  case kind::choice: {
+    if (!value.IsString())
+      return fail("must be a string" + got(value));
+    std::string s(value.GetString(), value.GetStringLength());
+    if (spec.type == kind::choice) {
+      bool found = false;
+      for (auto c : spec.choices)
+        found = found || c == s;
+      if (!found)
+        return fail("must be one of " + join(spec.choices) + got(value));
+    }
+    if (spec.check)
+      if (auto problem = spec.check(s); !problem.empty())
+        return fail(problem + got(value));
+    *std::get<std::string*>(target) = std::move(s);
+    return {};
+  }
+  case kind::integer: {
+    if (!value.IsUint64() || value.GetUint64() < spec.min
+        || value.GetUint64() > spec.max)
+      return fail("must be an integer in " + std::to_string(spec.min) + ".."
+                  + std::to_string(spec.max) + got(value));
+    auto n = value.GetUint64();
+    std::visit(
+        [n](auto* p) {
+          using T = std::remove_pointer_t<decltype(p)>;
+          if constexpr (std::is_integral_v<T>)
+            *p = static_cast<T>(n);
+        },
+        target);
+    return {};
+  }
+  case kind::real: {
+    bool ok = value.IsNumber();
+    double x = ok ? value.GetDouble() : 0;
+    ok = ok && x <= spec.real_max
+         && (spec.real_min_exclusive ? x > spec.real_min : x >= spec.real_min);
+    if (!ok)
+      return fail("must be a " + type_name(spec) + got(value));
+    *std::get<double*>(target) = x;
+    return {};
+  }
+  case kind::string_list: {
+    if (!value.IsArray())
+      return fail("must be an array of strings" + got(value));
+    std::vector<std::string> out;
+    for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
+      auto& item = value[i];
+      auto at = name + "[" + std::to_string(i) + "]: ";
+      if (!item.IsString())
+        return at + "must be a string" + got(item);
+      std::string s(item.GetString(), item.GetStringLength());
+      if (spec.check)
+        if (auto problem = spec.check(s); !problem.empty())
+          return at + problem + got(item);
+      out.push_back(std::move(s));
+    }
+    *std::get<std::vector<std::string>*>(target) = std::move(out);
+    return {};
+  }
+  case kind::object: {
+    if (!value.IsObject())
+      return fail("must be an object" + got(value));
+    auto parsed =
+        protocol::permission_rules::from_json(render(value, std::string::npos));
+    if (auto err = std::get_if<std::string>(&parsed))
+      return permissions_error(*err);
+    *std::get<protocol::permission_rules*>(target) =
+        std::move(std::get<protocol::permission_rules>(parsed));
+    return {};
+  }
+  }
+  return fail("unsupported key type");
+}
+
+} // namespace herald::config::detail

@@ -1,0 +1,25 @@
+#pragma once
+
+// The HTTP endpoints that are not WebSocket upgrades. Each parses and
+// checks with `protocol`, then hands work to actors by their typed handles.
+
+#include "net/http_util.hpp"
+#include "net/net_context.hpp"
+
+namespace herald::net {
+
+/// POST /api/v1/publish and /api/v1/publish/batch (PROTOCOL §6).
+response handle_publish(net_context& ctx, const request& req, bool batch);
+
+/// GET /healthz, /readyz, /metrics (PROTOCOL §8).
+response handle_healthz(const request& req);
+response handle_readyz(net_context& ctx, const request& req);
+response handle_metrics(net_context& ctx, const request& req);
+
+/// GET /: the example client page, embedded at build time.
+response handle_page(const request& req);
+
+/// Routes a plain (non-upgrade) request.
+response route(net_context& ctx, const request& req);
+
+} // namespace herald::net

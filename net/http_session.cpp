@@ -1,0 +1,119 @@
+#include "net/http_session.hpp"
+
+#include "net/handlers.hpp"
+#include "net/log.hpp"
+#include "net/ws_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <chrono>
+#include <ctime>
+
+namespace herald::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+constexpr auto request_timeout = std::chrono::seconds(30);
+constexpr uint32_t header_limit = 16 * 1024;
+
+} // namespace
+
+http_session::http_session(asio::ip::tcp::socket&& socket,
+                           net_context_ptr ctx)
+  : stream_(std::move(socket)), ctx_(std::move(ctx)) {
+}
+
+void http_session::run() {
+  asio::dispatch(stream_.get_executor(),
+                 beast::bind_front_handler(&http_session::do_read,
+                                           shared_from_this()));
+}
+
+void http_session::do_read() {
+  parser_.emplace();
+  parser_->body_limit(ctx_->node->settings.limits.max_body_bytes);
+  parser_->header_limit(header_limit);
+  stream_.expires_after(request_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   beast::bind_front_handler(&http_session::on_read,
+                                             shared_from_this()));
+}
+
+void http_session::on_read(error_code ec, std::size_t) {
+  if (ec == http::error::end_of_stream)
+    return do_close();
+  if (ec == http::error::body_limit) {
+    // The rest of the body is unread: answer and close the connection.
+    request head = parser_->get();
+    head.keep_alive(false);
+    ctx_->node->metrics.publish_rejected.fetch_add(1,
+                                                   std::memory_order_relaxed);
+    return send(make_error(
+      head, http::status::payload_too_large, "PAYLOAD_TOO_LARGE",
+      "body over " + std::to_string(ctx_->node->settings.limits.max_body_bytes)
+        + " bytes"));
+  }
+  if (ec) {
+    log_net()->debug("http read: {}", ec.message());
+    return do_close();
+  }
+  auto req = parser_->release();
+  if (beast::websocket::is_upgrade(req)
+      && target_path({req.target().data(), req.target().size()}) == "/ws")
+    return upgrade(std::move(req));
+  send(route(*ctx_, req));
+}
+
+void http_session::upgrade(request req) {
+  // PROTOCOL §3: a missing or bad token is answered 401 before upgrading.
+  std::optional<std::string> token;
+  if (auto header = bearer(req))
+    token = std::string{*header};
+  else
+    token = query_param({req.target().data(), req.target().size()}, "token");
+  std::string why = "missing token";
+  if (token && !token->empty()) {
+    auto verdict = ctx_->verifier.verify(*token, std::time(nullptr));
+    if (auto* who = std::get_if<protocol::identity>(&verdict)) {
+      stream_.expires_never();
+      std::make_shared<ws_session>(stream_.release_socket(), ctx_,
+                                   std::move(*who))
+        ->run(std::move(req));
+      return;
+    }
+    why = std::get<std::string>(verdict);
+  }
+  ctx_->node->metrics.auth_failures.fetch_add(1, std::memory_order_relaxed);
+  log_net()->info("ws upgrade refused: {}", why);
+  req.keep_alive(false);
+  auto res = make_error(req, http::status::unauthorized, "UNAUTHORIZED", why);
+  res.set(http::field::www_authenticate, "Bearer");
+  send(std::move(res));
+}
+
+void http_session::send(response res) {
+  res_ = std::make_shared<response>(std::move(res));
+  bool keep_alive = res_->keep_alive();
+  http::async_write(stream_, *res_,
+                    beast::bind_front_handler(&http_session::on_write,
+                                              shared_from_this(), keep_alive));
+}
+
+void http_session::on_write(bool keep_alive, error_code ec, std::size_t) {
+  res_.reset();
+  if (ec || !keep_alive)
+    return do_close();
+  do_read();
+}
+
+void http_session::do_close() {
+  error_code ignored;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+}
+
+} // namespace herald::net

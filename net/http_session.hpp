@@ -1,0 +1,43 @@
+#pragma once
+
+// An HTTP/1.1 connection, in the style of Beast's advanced server: reads
+// requests one at a time (body bounded), answers them, or hands the socket
+// to a ws_session when a `/ws` upgrade carries a valid token.
+
+#include "net/http_util.hpp"
+#include "net/net_context.hpp"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <memory>
+#include <optional>
+
+namespace herald::net {
+
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+  http_session(boost::asio::ip::tcp::socket&& socket, net_context_ptr ctx);
+
+  void run();
+
+private:
+  using error_code = boost::beast::error_code;
+
+  void do_read();
+  void on_read(error_code ec, std::size_t bytes);
+  void upgrade(request req);
+  void send(response res);
+  void on_write(bool keep_alive, error_code ec, std::size_t bytes);
+  void do_close();
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  net_context_ptr ctx_;
+  std::optional<boost::beast::http::request_parser<
+    boost::beast::http::string_body>>
+    parser_;
+  std::shared_ptr<response> res_;
+};
+
+} // namespace herald::net

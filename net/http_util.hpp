@@ -1,0 +1,39 @@
+#pragma once
+
+// Small HTTP helpers shared by the handlers: responses with JSON bodies,
+// the bearer credential, query parameters.
+
+#include <boost/beast/http.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace herald::net {
+
+using request = boost::beast::http::request<boost::beast::http::string_body>;
+using response = boost::beast::http::response<boost::beast::http::string_body>;
+
+/// A response to `req` with `body` and `content_type`, keep-alive as asked.
+response make_response(const request& req, boost::beast::http::status status,
+                       std::string body,
+                       std::string_view content_type = "application/json");
+
+/// `{"code":..,"message":..}` with `status`.
+response make_error(const request& req, boost::beast::http::status status,
+                    std::string_view code, std::string_view message);
+
+/// The credential of `Authorization: Bearer <x>`, if present.
+std::optional<std::string_view> bearer(const request& req);
+
+/// The path part of a request target (before `?`).
+std::string_view target_path(std::string_view target);
+
+/// The first value of query parameter `name`, percent-decoded.
+std::optional<std::string> query_param(std::string_view target,
+                                       std::string_view name);
+
+/// Compares secrets in time independent of where they differ.
+bool secret_equals(std::string_view a, std::string_view b);
+
+} // namespace herald::net

@@ -1,0 +1,50 @@
+#pragma once
+
+// What every listener and session of a node shares: the node context, the
+// router's handle, the token verifier, readiness, and the live sessions.
+
+#include "actors/handles.hpp"
+#include "actors/node_context.hpp"
+#include "protocol/jwt.hpp"
+
+#include <caf/actor_system.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+namespace herald::net {
+
+class ws_session;
+
+/// The live WebSocket sessions, so that shutdown can close them all.
+class session_registry {
+public:
+  void add(const std::shared_ptr<ws_session>& session);
+  void remove(const ws_session* session);
+  std::size_t size() const;
+  /// Starts a close handshake with `code` on every live session.
+  void close_all(uint16_t code, const std::string& reason);
+  /// Drops every live session's socket at once (shutdown, after the grace
+  /// period): each tells its connection actor it is gone.
+  void abort_all();
+
+private:
+  mutable std::mutex mutex_;
+  std::unordered_map<const ws_session*, std::weak_ptr<ws_session>> sessions_;
+};
+
+struct net_context {
+  actors::context_ptr node;
+  actors::router_actor router;
+  caf::actor_system* system = nullptr;
+  protocol::jwt_verifier verifier;
+  std::atomic<bool> ready{false};
+  session_registry sessions;
+};
+
+using net_context_ptr = std::shared_ptr<net_context>;
+
+} // namespace herald::net

@@ -1,0 +1,59 @@
+#include "net/handlers.hpp"
+
+namespace herald::net {
+
+namespace http = boost::beast::http;
+
+// Defined in the file CMake generates from examples/web/index.html.
+extern const char* const embedded_page;
+
+response handle_healthz(const request& req) {
+  return make_response(req, http::status::ok, R"({"status":"ok"})");
+}
+
+response handle_readyz(net_context& ctx, const request& req) {
+  if (ctx.ready.load())
+    return make_response(req, http::status::ok, R"({"status":"ready"})");
+  return make_response(req, http::status::service_unavailable,
+                       R"({"status":"not ready"})");
+}
+
+response handle_metrics(net_context& ctx, const request& req) {
+  return make_response(req, http::status::ok,
+                       ctx.node->metrics.render_prometheus(),
+                       "text/plain; version=0.0.4; charset=utf-8");
+}
+
+response handle_page(const request& req) {
+  return make_response(req, http::status::ok, embedded_page,
+                       "text/html; charset=utf-8");
+}
+
+response route(net_context& ctx, const request& req) {
+  auto path = target_path(
+    std::string_view{req.target().data(), req.target().size()});
+  auto method = req.method();
+  auto only = [&](http::verb allowed) { return method == allowed; };
+  if (path == "/api/v1/publish" || path == "/api/v1/publish/batch") {
+    if (!only(http::verb::post))
+      return make_error(req, http::status::method_not_allowed,
+                        "METHOD_NOT_ALLOWED", "use POST");
+    return handle_publish(ctx, req, path == "/api/v1/publish/batch");
+  }
+  bool get = only(http::verb::get) || only(http::verb::head);
+  if (path == "/healthz" && get)
+    return handle_healthz(req);
+  if (path == "/readyz" && get)
+    return handle_readyz(ctx, req);
+  if (path == "/metrics" && get)
+    return handle_metrics(ctx, req);
+  if ((path == "/" || path == "/index.html") && get)
+    return handle_page(req);
+  if (path == "/ws")
+    return make_error(req, http::status::upgrade_required,
+                      "UPGRADE_REQUIRED", "/ws takes a WebSocket upgrade");
+  return make_error(req, http::status::not_found, "NOT_FOUND",
+                    "no such endpoint");
+}
+
+} // namespace herald::net

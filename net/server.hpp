@@ -1,0 +1,42 @@
+#pragma once
+
+// The public listener: accepts TCP connections, each on its own strand,
+// and starts an http_session for it.
+
+#include "net/net_context.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/error.hpp>
+
+#include <memory>
+#include <string>
+#include <variant>
+
+namespace herald::net {
+
+class listener : public std::enable_shared_from_this<listener> {
+public:
+  listener(boost::asio::io_context& ioc, net_context_ptr ctx);
+
+  /// Binds and listens; the bound endpoint (port 0 picks one), or why not.
+  std::variant<boost::asio::ip::tcp::endpoint, std::string>
+  open(const std::string& address, uint16_t port);
+
+  /// Starts accepting.
+  void run();
+
+  /// Stops accepting new connections; open ones are left alone.
+  void stop();
+
+private:
+  void do_accept();
+  void on_accept(boost::beast::error_code ec,
+                 boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  net_context_ptr ctx_;
+};
+
+} // namespace herald::net
