@@ -9,14 +9,14 @@ namespace herald::actors {
 inline int64_t now_us() {
   using namespace std::chrono;
   return duration_cast<microseconds>(system_clock::now().time_since_epoch())
-    .count();
+      .count();
 }
 
 /// Monotonic microseconds (rate limiting).
 inline int64_t steady_us() {
   using namespace std::chrono;
   return duration_cast<microseconds>(steady_clock::now().time_since_epoch())
-    .count();
+      .count();
 }
 
 } // namespace herald::actors

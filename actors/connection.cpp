@@ -105,7 +105,7 @@ void subscribe(self_ptr self, const client_frame& frame) {
       if (st.subs.size() >= limits.max_subscriptions) {
         rejected.add(codes::limit_exceeded, topic,
                      "at most " + std::to_string(limits.max_subscriptions)
-                       + " subscriptions per connection");
+                         + " subscriptions per connection");
         continue;
       }
       auto sub = std::make_unique<subscription>();
@@ -187,21 +187,21 @@ void on_frame(self_ptr self, const std::string& text) {
   auto parsed = parse_client_frame(text);
   if (auto* err = std::get_if<client_frame_error>(&parsed)) {
     st.ctx->metrics.frame_errors.fetch_add(1, std::memory_order_relaxed);
-    push(st, encode_error(err->action, {}, codes::invalid_message,
-                          err->message, err->id));
+    push(st, encode_error(err->action, {}, codes::invalid_message, err->message,
+                          err->id));
     return;
   }
   auto& frame = std::get<client_frame>(parsed);
   switch (frame.type) {
-    case client_frame::kind::subscribe:
-      subscribe(self, frame);
-      break;
-    case client_frame::kind::unsubscribe:
-      unsubscribe(self, frame);
-      break;
-    case client_frame::kind::ping:
-      push(st, encode_pong());
-      break;
+  case client_frame::kind::subscribe:
+    subscribe(self, frame);
+    break;
+  case client_frame::kind::unsubscribe:
+    unsubscribe(self, frame);
+    break;
+  case client_frame::kind::ping:
+    push(st, encode_pong());
+    break;
   }
 }
 
@@ -230,47 +230,47 @@ connection(connection_actor::stateful_pointer<connection_state> self,
   st.router = std::move(router);
   st.ctx->metrics.connections.fetch_add(1, std::memory_order_relaxed);
   return {
-    [=](deliver_atom, const event_ptr& ev, uint64_t key) {
-      auto& st = self->state;
-      if (st.closing)
-        return;
-      if (st.subs.size() > 1 && !is_canonical_copy(st, *ev, key))
-        return;
-      auto& metrics = st.ctx->metrics;
-      if (!audience_allows(ev->aud, st.who)) {
-        metrics.audience_filtered.fetch_add(1, std::memory_order_relaxed);
-        return;
-      }
-      if (st.sink->send(ev->ws_frame))
-        metrics.deliveries.fetch_add(1, std::memory_order_relaxed);
-      else
-        metrics.drops.fetch_add(1, std::memory_order_relaxed);
-    },
-    [=](frame_atom, const std::string& text) { on_frame(self, text); },
-    [=](binary_atom) {
-      auto& st = self->state;
-      if (st.closing || !within_budget(self, {}))
-        return;
-      st.ctx->metrics.frame_errors.fetch_add(1, std::memory_order_relaxed);
-      push(st, encode_error({}, {}, codes::invalid_message,
-                            "binary frames are not accepted; send JSON text",
-                            std::nullopt));
-    },
-    [=](closed_atom) {
-      release_subscriptions(self);
-      self->state.ctx->metrics.connections.fetch_sub(
-        1, std::memory_order_relaxed);
-      self->state.sink.reset();
-      self->quit();
-    },
+      [=](deliver_atom, const event_ptr& ev, uint64_t key) {
+        auto& st = self->state;
+        if (st.closing)
+          return;
+        if (st.subs.size() > 1 && !is_canonical_copy(st, *ev, key))
+          return;
+        auto& metrics = st.ctx->metrics;
+        if (!audience_allows(ev->aud, st.who)) {
+          metrics.audience_filtered.fetch_add(1, std::memory_order_relaxed);
+          return;
+        }
+        if (st.sink->send(ev->ws_frame))
+          metrics.deliveries.fetch_add(1, std::memory_order_relaxed);
+        else
+          metrics.drops.fetch_add(1, std::memory_order_relaxed);
+      },
+      [=](frame_atom, const std::string& text) { on_frame(self, text); },
+      [=](binary_atom) {
+        auto& st = self->state;
+        if (st.closing || !within_budget(self, {}))
+          return;
+        st.ctx->metrics.frame_errors.fetch_add(1, std::memory_order_relaxed);
+        push(st, encode_error({}, {}, codes::invalid_message,
+                              "binary frames are not accepted; send JSON text",
+                              std::nullopt));
+      },
+      [=](closed_atom) {
+        release_subscriptions(self);
+        self->state.ctx->metrics.connections.fetch_sub(
+            1, std::memory_order_relaxed);
+        self->state.sink.reset();
+        self->quit();
+      },
   };
 }
 
 connection_actor spawn_connection(caf::actor_system& sys, context_ptr ctx,
                                   protocol::identity who, sink_ptr sink,
                                   router_actor router) {
-  return sys.spawn(connection, std::move(ctx), std::move(who),
-                   std::move(sink), std::move(router));
+  return sys.spawn(connection, std::move(ctx), std::move(who), std::move(sink),
+                   std::move(router));
 }
 
 } // namespace herald::actors

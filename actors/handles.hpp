@@ -21,34 +21,34 @@ using pending_events = std::vector<std::shared_ptr<protocol::event>>;
 
 /// One per WebSocket session.
 using connection_actor = caf::typed_actor<
-  // From a topic actor: an event matching that topic's pattern (its key).
-  caf::reacts_to<protocol::deliver_atom, protocol::event_ptr, uint64_t>,
-  // From the socket: a client text frame.
-  caf::reacts_to<protocol::frame_atom, std::string>,
-  // From the socket: a binary frame (refused).
-  caf::reacts_to<protocol::binary_atom>,
-  // From the socket: it is gone; unsubscribe everything and quit.
-  caf::reacts_to<protocol::closed_atom>>;
+    // From a topic actor: an event matching that topic's pattern (its key).
+    caf::reacts_to<protocol::deliver_atom, protocol::event_ptr, uint64_t>,
+    // From the socket: a client text frame.
+    caf::reacts_to<protocol::frame_atom, std::string>,
+    // From the socket: a binary frame (refused).
+    caf::reacts_to<protocol::binary_atom>,
+    // From the socket: it is gone; unsubscribe everything and quit.
+    caf::reacts_to<protocol::closed_atom>>;
 
 /// One per active subscription pattern on the node.
 using topic_actor = caf::typed_actor<
-  caf::reacts_to<protocol::deliver_atom, protocol::event_ptr>,
-  caf::reacts_to<protocol::join_atom, connection_actor>,
-  caf::reacts_to<protocol::leave_atom, connection_actor>,
-  // From the router, once the last subscriber has left.
-  caf::reacts_to<protocol::stop_atom>>;
+    caf::reacts_to<protocol::deliver_atom, protocol::event_ptr>,
+    caf::reacts_to<protocol::join_atom, connection_actor>,
+    caf::reacts_to<protocol::leave_atom, connection_actor>,
+    // From the router, once the last subscriber has left.
+    caf::reacts_to<protocol::stop_atom>>;
 
 /// One per node: the pattern index and local publish.
 using router_actor = caf::typed_actor<
-  caf::reacts_to<protocol::publish_atom, pending_events>,
-  caf::reacts_to<protocol::subscribe_atom, std::string, connection_actor>,
-  caf::reacts_to<protocol::unsubscribe_atom, std::string, connection_actor>,
-  // Topic actors alive and events routed so far.
-  caf::replies_to<protocol::stats_atom>::with<uint64_t, uint64_t>>;
+    caf::reacts_to<protocol::publish_atom, pending_events>,
+    caf::reacts_to<protocol::subscribe_atom, std::string, connection_actor>,
+    caf::reacts_to<protocol::unsubscribe_atom, std::string, connection_actor>,
+    // Topic actors alive and events routed so far.
+    caf::replies_to<protocol::stats_atom>::with<uint64_t, uint64_t>>;
 
 /// The root supervisor: owns the router for the node's lifetime.
-using supervisor_actor
-  = caf::typed_actor<caf::replies_to<protocol::router_atom>::with<router_actor>>;
+using supervisor_actor = caf::typed_actor<
+    caf::replies_to<protocol::router_atom>::with<router_actor>>;
 
 /// A stable 64-bit key for a pattern (FNV-1a), computed the same way by
 /// the topic actor and the connection, so deliveries need not carry the

@@ -34,58 +34,58 @@ router(router_actor::stateful_pointer<router_state> self, context_ptr ctx) {
                    int64_t{ctx->settings.dedup.window_seconds} * 1000000);
   st.epoch = make_uuid_v4().substr(0, 8);
   return {
-    [=](publish_atom, pending_events& events) {
-      auto& st = self->state;
-      auto& metrics = st.ctx->metrics;
-      auto now = now_us();
-      metrics.publish_queue.fetch_sub(static_cast<int64_t>(events.size()),
-                                      std::memory_order_relaxed);
-      for (auto& pending : events) {
-        if (st.dedup->seen_before(pending->id, now)) {
-          metrics.duplicates.fetch_add(1, std::memory_order_relaxed);
-          continue;
+      [=](publish_atom, pending_events& events) {
+        auto& st = self->state;
+        auto& metrics = st.ctx->metrics;
+        auto now = now_us();
+        metrics.publish_queue.fetch_sub(static_cast<int64_t>(events.size()),
+                                        std::memory_order_relaxed);
+        for (auto& pending : events) {
+          if (st.dedup->seen_before(pending->id, now)) {
+            metrics.duplicates.fetch_add(1, std::memory_order_relaxed);
+            continue;
+          }
+          auto ev = stamp(st, pending);
+          ++st.routed;
+          if (ev->topic.empty())
+            continue; // broadcast-only: for the SSE bridge, no /ws topic
+          topic_segments segments;
+          if (!parse_topic(ev->topic, segments))
+            continue; // the publish API validated it; never expected
+          st.index.match(segments, [&](const topic_entry& entry) {
+            self->send(entry.actor, deliver_atom::value, ev);
+          });
         }
-        auto ev = stamp(st, pending);
-        ++st.routed;
-        if (ev->topic.empty())
-          continue; // broadcast-only: for the SSE bridge, no /ws topic
-        topic_segments segments;
-        if (!parse_topic(ev->topic, segments))
-          continue; // the publish API validated it; never expected
-        st.index.match(segments, [&](const topic_entry& entry) {
-          self->send(entry.actor, deliver_atom::value, ev);
-        });
-      }
-    },
-    [=](subscribe_atom, const std::string& pattern,
-        const connection_actor& who) {
-      auto& st = self->state;
-      auto* entry = st.index.find(pattern);
-      if (entry == nullptr) {
-        auto actor = self->spawn<caf::linked>(topic, pattern, st.ctx);
-        st.index.insert(pattern, topic_entry{actor, 0});
-        entry = st.index.find(pattern);
-      }
-      ++entry->subscribers;
-      self->send(entry->actor, join_atom::value, who);
-    },
-    [=](unsubscribe_atom, const std::string& pattern,
-        const connection_actor& who) {
-      auto& st = self->state;
-      auto* entry = st.index.find(pattern);
-      if (entry == nullptr)
-        return;
-      self->send(entry->actor, leave_atom::value, who);
-      if (--entry->subscribers == 0) {
-        // The topic quits normally: the link does not take us down.
-        self->send(entry->actor, stop_atom::value);
-        st.index.erase(pattern);
-      }
-    },
-    [=](stats_atom) {
-      return std::make_tuple(uint64_t{self->state.index.size()},
-                              self->state.routed);
-    },
+      },
+      [=](subscribe_atom, const std::string& pattern,
+          const connection_actor& who) {
+        auto& st = self->state;
+        auto* entry = st.index.find(pattern);
+        if (entry == nullptr) {
+          auto actor = self->spawn<caf::linked>(topic, pattern, st.ctx);
+          st.index.insert(pattern, topic_entry{actor, 0});
+          entry = st.index.find(pattern);
+        }
+        ++entry->subscribers;
+        self->send(entry->actor, join_atom::value, who);
+      },
+      [=](unsubscribe_atom, const std::string& pattern,
+          const connection_actor& who) {
+        auto& st = self->state;
+        auto* entry = st.index.find(pattern);
+        if (entry == nullptr)
+          return;
+        self->send(entry->actor, leave_atom::value, who);
+        if (--entry->subscribers == 0) {
+          // The topic quits normally: the link does not take us down.
+          self->send(entry->actor, stop_atom::value);
+          st.index.erase(pattern);
+        }
+      },
+      [=](stats_atom) {
+        return std::make_tuple(uint64_t{self->state.index.size()},
+                               self->state.routed);
+      },
   };
 }
 

@@ -23,7 +23,7 @@ root_supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
     self->quit(msg.reason);
   });
   return {
-    [=](protocol::router_atom) { return self->state.router; },
+      [=](protocol::router_atom) { return self->state.router; },
   };
 }
 

@@ -14,29 +14,28 @@ topic(topic_actor::stateful_pointer<topic_state> self, std::string pattern,
   self->state.key = pattern_key(pattern);
   self->state.pattern = std::move(pattern);
   ctx->metrics.topics.fetch_add(1, std::memory_order_relaxed);
-  self->attach_functor([ctx] {
-    ctx->metrics.topics.fetch_sub(1, std::memory_order_relaxed);
-  });
+  self->attach_functor(
+      [ctx] { ctx->metrics.topics.fetch_sub(1, std::memory_order_relaxed); });
   return {
-    [=](deliver_atom, const event_ptr& ev) {
-      auto& st = self->state;
-      for (auto& subscriber : st.subscribers)
-        self->send(subscriber, deliver_atom::value, ev, st.key);
-      st.delivered += st.subscribers.size();
-    },
-    [=](join_atom, const connection_actor& who) {
-      self->state.subscribers.push_back(who);
-    },
-    [=](leave_atom, const connection_actor& who) {
-      // Linear in the subscriber count; leaving is rare next to delivering.
-      auto& subs = self->state.subscribers;
-      auto i = std::find(subs.begin(), subs.end(), who);
-      if (i != subs.end()) {
-        *i = std::move(subs.back());
-        subs.pop_back();
-      }
-    },
-    [=](stop_atom) { self->quit(); },
+      [=](deliver_atom, const event_ptr& ev) {
+        auto& st = self->state;
+        for (auto& subscriber : st.subscribers)
+          self->send(subscriber, deliver_atom::value, ev, st.key);
+        st.delivered += st.subscribers.size();
+      },
+      [=](join_atom, const connection_actor& who) {
+        self->state.subscribers.push_back(who);
+      },
+      [=](leave_atom, const connection_actor& who) {
+        // Linear in the subscriber count; leaving is rare next to delivering.
+        auto& subs = self->state.subscribers;
+        auto i = std::find(subs.begin(), subs.end(), who);
+        if (i != subs.end()) {
+          *i = std::move(subs.back());
+          subs.pop_back();
+        }
+      },
+      [=](stop_atom) { self->quit(); },
   };
 }
 

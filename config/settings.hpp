@@ -33,15 +33,15 @@ struct auth_settings {
 };
 
 struct limit_settings {
-  uint32_t max_frame_bytes = 65536;      ///< limits.max_frame_bytes
-  uint32_t max_subscriptions = 1024;     ///< limits.max_subscriptions
-  double rate_per_second = 20;           ///< limits.rate_per_second
-  double rate_burst = 40;                ///< limits.rate_burst
-  uint32_t rate_strikes_to_close = 20;   ///< limits.rate_strikes_to_close
-  uint64_t max_backlog_bytes = 1 << 20;  ///< limits.max_backlog_bytes
-  uint32_t max_body_bytes = 65536;       ///< limits.max_body_bytes
-  uint32_t max_batch_events = 1000;      ///< limits.max_batch_events
-  uint32_t max_publish_queue = 100000;   ///< limits.max_publish_queue
+  uint32_t max_frame_bytes = 65536;     ///< limits.max_frame_bytes
+  uint32_t max_subscriptions = 1024;    ///< limits.max_subscriptions
+  double rate_per_second = 20;          ///< limits.rate_per_second
+  double rate_burst = 40;               ///< limits.rate_burst
+  uint32_t rate_strikes_to_close = 20;  ///< limits.rate_strikes_to_close
+  uint64_t max_backlog_bytes = 1 << 20; ///< limits.max_backlog_bytes
+  uint32_t max_body_bytes = 65536;      ///< limits.max_body_bytes
+  uint32_t max_batch_events = 1000;     ///< limits.max_batch_events
+  uint32_t max_publish_queue = 100000;  ///< limits.max_publish_queue
 };
 
 struct ws_settings {
@@ -51,8 +51,8 @@ struct ws_settings {
 };
 
 struct dedup_settings {
-  uint32_t window_seconds = 300;  ///< dedup.window_seconds
-  uint32_t max_entries = 100000;  ///< dedup.max_entries
+  uint32_t window_seconds = 300; ///< dedup.window_seconds
+  uint32_t max_entries = 100000; ///< dedup.max_entries
 };
 
 struct log_settings {
@@ -65,7 +65,8 @@ struct settings {
   listen_settings listen;
   thread_settings threads;
   auth_settings auth;
-  protocol::permission_rules permissions = protocol::permission_rules::defaults();
+  protocol::permission_rules permissions =
+      protocol::permission_rules::defaults();
   limit_settings limits;
   ws_settings ws;
   dedup_settings dedup;

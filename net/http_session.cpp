@@ -23,15 +23,13 @@ constexpr uint32_t header_limit = 16 * 1024;
 
 } // namespace
 
-http_session::http_session(asio::ip::tcp::socket&& socket,
-                           net_context_ptr ctx)
-  : stream_(std::move(socket)), ctx_(std::move(ctx)) {
-}
+http_session::http_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx)
+    : stream_(std::move(socket)), ctx_(std::move(ctx)) {}
 
 void http_session::run() {
-  asio::dispatch(stream_.get_executor(),
-                 beast::bind_front_handler(&http_session::do_read,
-                                           shared_from_this()));
+  asio::dispatch(
+      stream_.get_executor(),
+      beast::bind_front_handler(&http_session::do_read, shared_from_this()));
 }
 
 void http_session::do_read() {
@@ -39,9 +37,9 @@ void http_session::do_read() {
   parser_->body_limit(ctx_->node->settings.limits.max_body_bytes);
   parser_->header_limit(header_limit);
   stream_.expires_after(request_timeout);
-  http::async_read(stream_, buffer_, *parser_,
-                   beast::bind_front_handler(&http_session::on_read,
-                                             shared_from_this()));
+  http::async_read(
+      stream_, buffer_, *parser_,
+      beast::bind_front_handler(&http_session::on_read, shared_from_this()));
 }
 
 void http_session::on_read(error_code ec, std::size_t) {
@@ -54,9 +52,10 @@ void http_session::on_read(error_code ec, std::size_t) {
     ctx_->node->metrics.publish_rejected.fetch_add(1,
                                                    std::memory_order_relaxed);
     return send(make_error(
-      head, http::status::payload_too_large, "PAYLOAD_TOO_LARGE",
-      "body over " + std::to_string(ctx_->node->settings.limits.max_body_bytes)
-        + " bytes"));
+        head, http::status::payload_too_large, "PAYLOAD_TOO_LARGE",
+        "body over "
+            + std::to_string(ctx_->node->settings.limits.max_body_bytes)
+            + " bytes"));
   }
   if (ec) {
     log_net()->debug("http read: {}", ec.message());
@@ -83,7 +82,7 @@ void http_session::upgrade(request req) {
       stream_.expires_never();
       std::make_shared<ws_session>(stream_.release_socket(), ctx_,
                                    std::move(*who))
-        ->run(std::move(req));
+          ->run(std::move(req));
       return;
     }
     why = std::get<std::string>(verdict);

@@ -34,9 +34,9 @@ private:
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   net_context_ptr ctx_;
-  std::optional<boost::beast::http::request_parser<
-    boost::beast::http::string_body>>
-    parser_;
+  std::optional<
+      boost::beast::http::request_parser<boost::beast::http::string_body>>
+      parser_;
   std::shared_ptr<response> res_;
 };
 

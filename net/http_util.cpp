@@ -23,8 +23,7 @@ response make_response(const request& req, http::status status,
 
 response make_error(const request& req, http::status status,
                     std::string_view code, std::string_view message) {
-  return make_response(req, status,
-                       protocol::encode_error_body(code, message));
+  return make_response(req, status, protocol::encode_error_body(code, message));
 }
 
 std::optional<std::string_view> bearer(const request& req) {

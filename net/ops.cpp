@@ -30,8 +30,8 @@ response handle_page(const request& req) {
 }
 
 response route(net_context& ctx, const request& req) {
-  auto path = target_path(
-    std::string_view{req.target().data(), req.target().size()});
+  auto path =
+      target_path(std::string_view{req.target().data(), req.target().size()});
   auto method = req.method();
   auto only = [&](http::verb allowed) { return method == allowed; };
   if (path == "/api/v1/publish" || path == "/api/v1/publish/batch") {
@@ -50,8 +50,8 @@ response route(net_context& ctx, const request& req) {
   if ((path == "/" || path == "/index.html") && get)
     return handle_page(req);
   if (path == "/ws")
-    return make_error(req, http::status::upgrade_required,
-                      "UPGRADE_REQUIRED", "/ws takes a WebSocket upgrade");
+    return make_error(req, http::status::upgrade_required, "UPGRADE_REQUIRED",
+                      "/ws takes a WebSocket upgrade");
   return make_error(req, http::status::not_found, "NOT_FOUND",
                     "no such endpoint");
 }

@@ -27,7 +27,8 @@ bool api_key_ok(net_context& ctx, const request& req) {
 bool enqueue(net_context& ctx, actors::pending_events events) {
   auto& metrics = ctx.node->metrics;
   auto n = static_cast<int64_t>(events.size());
-  auto bound = static_cast<int64_t>(ctx.node->settings.limits.max_publish_queue);
+  auto bound =
+      static_cast<int64_t>(ctx.node->settings.limits.max_publish_queue);
   if (metrics.publish_queue.fetch_add(n, std::memory_order_relaxed) + n
       > bound) {
     metrics.publish_queue.fetch_sub(n, std::memory_order_relaxed);

@@ -14,8 +14,7 @@ namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
 listener::listener(asio::io_context& ioc, net_context_ptr ctx)
-  : ioc_(ioc), acceptor_(asio::make_strand(ioc)), ctx_(std::move(ctx)) {
-}
+    : ioc_(ioc), acceptor_(asio::make_strand(ioc)), ctx_(std::move(ctx)) {}
 
 std::variant<tcp::endpoint, std::string>
 listener::open(const std::string& address, uint16_t port) {
@@ -51,9 +50,9 @@ void listener::stop() {
 void listener::do_accept() {
   // Each connection gets its own strand: its socket, timers and session
   // state are only ever touched there.
-  acceptor_.async_accept(asio::make_strand(ioc_),
-                         beast::bind_front_handler(&listener::on_accept,
-                                                   shared_from_this()));
+  acceptor_.async_accept(
+      asio::make_strand(ioc_),
+      beast::bind_front_handler(&listener::on_accept, shared_from_this()));
 }
 
 void listener::on_accept(beast::error_code ec, tcp::socket socket) {

@@ -24,13 +24,9 @@ constexpr uint16_t close_try_again_later = 1013;
 
 ws_session::ws_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
                        protocol::identity who)
-  : ws_(std::move(socket)),
-    ctx_(std::move(ctx)),
-    who_(std::move(who)),
-    ping_timer_(ws_.get_executor()),
-    close_timer_(ws_.get_executor()),
-    max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {
-}
+    : ws_(std::move(socket)), ctx_(std::move(ctx)), who_(std::move(who)),
+      ping_timer_(ws_.get_executor()), close_timer_(ws_.get_executor()),
+      max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {}
 
 ws_session::~ws_session() = default;
 
@@ -43,14 +39,13 @@ void ws_session::run(request req) {
   timeouts.keep_alive_pings = false;
   ws_.set_option(timeouts);
   ws_.set_option(
-    websocket::stream_base::decorator([](websocket::response_type& res) {
-      res.set(beast::http::field::server, "herald");
-    }));
+      websocket::stream_base::decorator([](websocket::response_type& res) {
+        res.set(beast::http::field::server, "herald");
+      }));
   ws_.read_message_max(ctx_->node->settings.limits.max_frame_bytes);
-  ws_.control_callback(
-    [this](websocket::frame_type, beast::string_view) {
-      last_heard_ = clock::now(); // any ping, pong or close shows life
-    });
+  ws_.control_callback([this](websocket::frame_type, beast::string_view) {
+    last_heard_ = clock::now(); // any ping, pong or close shows life
+  });
   beast::get_lowest_layer(ws_).expires_never();
   ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept,
                                                   shared_from_this()));
@@ -65,8 +60,7 @@ void ws_session::on_accept(error_code ec) {
   last_heard_ = clock::now();
   actor_ = actors::spawn_connection(*ctx_->system, ctx_->node, who_,
                                     shared_from_this(), ctx_->router);
-  ctx_->node->metrics.connections_total.fetch_add(1,
-                                                  std::memory_order_relaxed);
+  ctx_->node->metrics.connections_total.fetch_add(1, std::memory_order_relaxed);
   ctx_->sessions.add(shared_from_this());
   log_net()->debug("ws {} open for user {}", actor_.id(), who_.sub);
   arm_ping();
@@ -196,9 +190,9 @@ void ws_session::write_next() {
     }
   }
   write_in_flight_ = true;
-  ws_.async_write(asio::buffer(*writing_.front()),
-                  beast::bind_front_handler(&ws_session::on_write,
-                                            shared_from_this()));
+  ws_.async_write(
+      asio::buffer(*writing_.front()),
+      beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
 }
 
 void ws_session::on_write(error_code ec, std::size_t bytes) {
@@ -239,7 +233,7 @@ void ws_session::begin_closing() {
     // bound the wait, then drop the TCP connection.
     close_timer_armed_ = true;
     close_timer_.expires_after(
-      std::chrono::milliseconds(ctx_->node->settings.ws.close_timeout_ms));
+        std::chrono::milliseconds(ctx_->node->settings.ws.close_timeout_ms));
     close_timer_.async_wait([self = shared_from_this()](error_code ec) {
       if (ec || self->finished_)
         return;
@@ -294,7 +288,7 @@ void ws_session::finish(const char* why) {
 
 void ws_session::arm_ping() {
   ping_timer_.expires_after(
-    std::chrono::milliseconds(ctx_->node->settings.ws.ping_interval_ms));
+      std::chrono::milliseconds(ctx_->node->settings.ws.ping_interval_ms));
   ping_timer_.async_wait(beast::bind_front_handler(&ws_session::on_ping_timer,
                                                    shared_from_this()));
 }

@@ -11,16 +11,16 @@ namespace herald::protocol {
 /// One published event (PROTOCOL §1), immutable once the router has stamped
 /// it. Travels between actors as `event_ptr`: never copied per subscriber.
 struct event {
-  std::string id;         ///< publisher's id, or a UUIDv4 made by the node
-  std::string topic;      ///< concrete topic; may be empty for broadcast-only
-  std::string event_type; ///< dotted name, e.g. `call.status`
+  std::string id;           ///< publisher's id, or a UUIDv4 made by the node
+  std::string topic;        ///< concrete topic; may be empty for broadcast-only
+  std::string event_type;   ///< dotted name, e.g. `call.status`
   int64_t timestamp_us = 0; ///< when the node accepted it, µs since epoch
-  std::string data_json;  ///< the payload object, as compact JSON text
-  audience aud;           ///< explicit, or read from the payload
-  bool broadcast = false; ///< also offered to the SSE bridge
-  std::string trace_json; ///< the `trace` object as compact JSON, or empty
-  uint64_t seq = 0;       ///< node-local publish sequence, set by the router
-  std::string pos;        ///< position string carried by every frame
+  std::string data_json;    ///< the payload object, as compact JSON text
+  audience aud;             ///< explicit, or read from the payload
+  bool broadcast = false;   ///< also offered to the SSE bridge
+  std::string trace_json;   ///< the `trace` object as compact JSON, or empty
+  uint64_t seq = 0;         ///< node-local publish sequence, set by the router
+  std::string pos;          ///< position string carried by every frame
   /// The `/ws` frame, encoded once by the router and shared by every
   /// receiver.
   std::shared_ptr<const std::string> ws_frame;

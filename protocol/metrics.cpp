@@ -4,8 +4,8 @@ namespace herald::protocol {
 
 namespace {
 
-void add(std::string& out, const char* name, const char* type,
-         const char* help, int64_t value) {
+void add(std::string& out, const char* name, const char* type, const char* help,
+         int64_t value) {
   out += "# HELP herald_";
   out += name;
   out += ' ';

@@ -13,8 +13,8 @@ namespace herald::protocol {
 
 /// Why a publish was refused: HTTP status and the JSON error body's fields.
 struct publish_error {
-  int status = 400;       ///< 400 or 422
-  std::string code;       ///< INVALID_MESSAGE, INVALID_TOPIC, ...
+  int status = 400; ///< 400 or 422
+  std::string code; ///< INVALID_MESSAGE, INVALID_TOPIC, ...
   std::string message;
 };
 

@@ -53,8 +53,8 @@ int mint(const std::vector<std::string>& args) {
   std::string sub, customer_id, roles, agent_ids, tenant_id, org_id, iss, aud;
   long long ttl = 86400;
   const char* env_secret = std::getenv("HERALD_AUTH_JWT_HS256_SECRET");
-  std::string secret = env_secret ? env_secret
-                                  : herald::config::dev_hs256_secret;
+  std::string secret =
+      env_secret ? env_secret : herald::config::dev_hs256_secret;
   for (std::size_t i = 0; i < args.size(); ++i) {
     auto& flag = args[i];
     if (i + 1 >= args.size()) {

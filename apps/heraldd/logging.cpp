@@ -18,23 +18,23 @@ public:
               spdlog::memory_buf_t& dest) override {
     for (char c : msg.payload) {
       switch (c) {
-        case '"':
-          dest.append(std::string_view{"\\\""});
-          break;
-        case '\\':
-          dest.append(std::string_view{"\\\\"});
-          break;
-        case '\n':
-          dest.append(std::string_view{"\\n"});
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-            dest.append(std::string_view{buf});
-          } else {
-            dest.push_back(c);
-          }
+      case '"':
+        dest.append(std::string_view{"\\\""});
+        break;
+      case '\\':
+        dest.append(std::string_view{"\\\\"});
+        break;
+      case '\n':
+        dest.append(std::string_view{"\\n"});
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          dest.append(std::string_view{buf});
+        } else {
+          dest.push_back(c);
+        }
       }
     }
   }
@@ -48,11 +48,11 @@ public:
 
 void setup_logging(const config::log_settings& settings) {
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  auto formatter
-    = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(
+      spdlog::pattern_time_type::utc);
   if (settings.format == "json") {
     formatter->add_flag<json_message_flag>('j').set_pattern(
-      R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","logger":"%n","msg":"%j"})");
+        R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","logger":"%n","msg":"%j"})");
   } else {
     formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ [%n] %v");
   }

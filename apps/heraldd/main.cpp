@@ -49,17 +49,17 @@ void print_development_banner(const config::settings& cfg,
                 + std::to_string(std::time(nullptr) + 24 * 3600) + "}";
   auto token = protocol::sign_hs256(claims, cfg.auth.jwt.hs256_secret);
   std::cout
-    << "\nHerald is running on its built-in DEVELOPMENT configuration (no "
-       "--config given).\nNever use it in production: its secret and API "
-       "key are public.\n\n"
-    << "  open this page:   " << url << "/?token=" << token << "\n"
-    << "  then subscribe:   customer_id:c1:call:*\n"
-    << "  publish API key:  " << cfg.auth.api_keys.front() << "\n"
-    << "  publish an event: examples/publish.sh customer_id:c1:call:x1 "
-       "call.status '{\"status\":\"answered\"}'\n"
-    << "  mint a token:     herald-ctl token --sub u1 --customer-id c1 "
-       "--roles admin\n\n"
-    << std::flush;
+      << "\nHerald is running on its built-in DEVELOPMENT configuration (no "
+         "--config given).\nNever use it in production: its secret and API "
+         "key are public.\n\n"
+      << "  open this page:   " << url << "/?token=" << token << "\n"
+      << "  then subscribe:   customer_id:c1:call:*\n"
+      << "  publish API key:  " << cfg.auth.api_keys.front() << "\n"
+      << "  publish an event: examples/publish.sh customer_id:c1:call:x1 "
+         "call.status '{\"status\":\"answered\"}'\n"
+      << "  mint a token:     herald-ctl token --sub u1 --customer-id c1 "
+         "--roles admin\n\n"
+      << std::flush;
 }
 
 } // namespace
@@ -108,23 +108,23 @@ int main(int argc, char** argv) {
   std::atomic<bool> shutting_down{false};
   std::function<void()> begin_shutdown;
 
-  auto supervisor = sys.spawn(
-    actors::root_supervisor, node, [&](std::string why) {
-      log->critical("{}; stopping the node", why);
-      asio::post(ioc, [&] {
-        exit_code = 1;
-        begin_shutdown();
+  auto supervisor =
+      sys.spawn(actors::root_supervisor, node, [&](std::string why) {
+        log->critical("{}; stopping the node", why);
+        asio::post(ioc, [&] {
+          exit_code = 1;
+          begin_shutdown();
+        });
       });
-    });
   actors::router_actor router;
   {
     // Start-up only, outside every actor: a blocking request is fine here.
     caf::scoped_actor self{sys};
     self->request(supervisor, caf::infinite, protocol::router_atom::value)
-      .receive([&](actors::router_actor r) { router = std::move(r); },
-               [&](caf::error& err) {
-                 log->critical("no router: {}", sys.render(err));
-               });
+        .receive([&](actors::router_actor r) { router = std::move(r); },
+                 [&](caf::error& err) {
+                   log->critical("no router: {}", sys.render(err));
+                 });
   }
   if (!router)
     return 1;
@@ -144,8 +144,8 @@ int main(int argc, char** argv) {
   }
   auto endpoint = std::get<asio::ip::tcp::endpoint>(opened);
   auto host = endpoint.address().is_unspecified()
-                ? std::string{"127.0.0.1"}
-                : endpoint.address().to_string();
+                  ? std::string{"127.0.0.1"}
+                  : endpoint.address().to_string();
   auto url = "http://" + host + ":" + std::to_string(endpoint.port());
   lst->run();
   net_ctx->ready = true;
