@@ -4,6 +4,7 @@
 #include "protocol/audience.hpp"
 #include "protocol/frames.hpp"
 #include "protocol/permissions.hpp"
+#include "protocol/ws_codec.hpp"
 
 #include <caf/all.hpp>
 
@@ -21,8 +22,11 @@ using self_ptr = connection_actor::stateful_pointer<connection_state>;
 
 constexpr uint16_t close_policy_violation = 1008;
 
-void push(connection_state& st, std::string frame) {
-  st.sink->send(std::make_shared<const std::string>(std::move(frame)));
+// Frames to the client travel as complete wire frames (see
+// protocol/ws_codec.hpp): the session writes them as they are.
+void push(connection_state& st, std::string_view json) {
+  st.sink->send(std::make_shared<const std::string>(
+      ws::encode_frame(ws::opcode::text, json)));
 }
 
 subscription* find_subscription(connection_state& st, std::string_view p) {
@@ -200,7 +204,7 @@ void on_frame(self_ptr self, const std::string& text) {
     unsubscribe(self, frame);
     break;
   case client_frame::kind::ping:
-    push(st, encode_pong());
+    push(st, encode_pong(frame.id));
     break;
   }
 }

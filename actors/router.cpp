@@ -4,6 +4,7 @@
 #include "actors/topic.hpp"
 #include "protocol/frames.hpp"
 #include "protocol/uuid.hpp"
+#include "protocol/ws_codec.hpp"
 
 #include <caf/all.hpp>
 
@@ -20,7 +21,8 @@ event_ptr stamp(router_state& st, std::shared_ptr<event>& ev) {
   ev->pos = st.epoch;
   ev->pos += '-';
   ev->pos += std::to_string(ev->seq);
-  ev->ws_frame = std::make_shared<const std::string>(encode_ws_event(*ev));
+  ev->ws_frame = std::make_shared<const std::string>(
+      ws::encode_frame(ws::opcode::text, encode_ws_event(*ev)));
   return std::move(ev);
 }
 

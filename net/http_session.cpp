@@ -4,8 +4,10 @@
 #include "net/log.hpp"
 #include "net/ws_session.hpp"
 
+#include "protocol/ws_codec.hpp"
+
 #include <boost/asio/dispatch.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <chrono>
 #include <ctime>
@@ -68,7 +70,30 @@ void http_session::on_read(error_code ec, std::size_t) {
   send(route(*ctx_, req));
 }
 
+namespace {
+
+// The handshake checks of RFC 6455 §4.2.1 that Beast's is_upgrade leaves:
+// version 13 and a key of 16 base64-encoded bytes.
+std::optional<std::string> handshake_problem(const request& req) {
+  auto version = req[http::field::sec_websocket_version];
+  if (version != "13")
+    return "Sec-WebSocket-Version must be 13";
+  auto key = req[http::field::sec_websocket_key];
+  if (key.size() != 24 || key.back() != '=')
+    return "Sec-WebSocket-Key must be 16 base64-encoded bytes";
+  return std::nullopt;
+}
+
+} // namespace
+
 void http_session::upgrade(request req) {
+  if (auto problem = handshake_problem(req)) {
+    req.keep_alive(false);
+    auto res =
+        make_error(req, http::status::bad_request, "BAD_HANDSHAKE", *problem);
+    res.set(http::field::sec_websocket_version, "13");
+    return send(std::move(res));
+  }
   // PROTOCOL §3: a missing or bad token is answered 401 before upgrading.
   std::optional<std::string> token;
   if (auto header = bearer(req))
@@ -80,9 +105,13 @@ void http_session::upgrade(request req) {
     auto verdict = ctx_->verifier.verify(*token, std::time(nullptr));
     if (auto* who = std::get_if<protocol::identity>(&verdict)) {
       stream_.expires_never();
+      auto key = req[http::field::sec_websocket_key];
+      auto accept = protocol::ws::accept_key({key.data(), key.size()});
+      // Bytes the client sent after its request belong to the WebSocket.
+      auto early = beast::buffers_to_string(buffer_.data());
       std::make_shared<ws_session>(stream_.release_socket(), ctx_,
                                    std::move(*who))
-          ->run(std::move(req));
+          ->start(std::move(accept), std::move(early));
       return;
     }
     why = std::get<std::string>(verdict);

@@ -5,58 +5,64 @@
 
 #include <caf/all.hpp>
 
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
 
 namespace herald::net {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
+namespace ws = protocol::ws;
 using protocol::closed_atom;
 
 namespace {
 
-constexpr uint16_t close_going_away = 1001;
-constexpr uint16_t close_try_again_later = 1013;
+// One gather write carries at most this much: bounded iovec count and
+// time on the strand, whatever the backlog.
+constexpr std::size_t max_gather_frames = 256;
+constexpr std::size_t max_gather_bytes = 256 * 1024;
+// Reads per readiness wake-up before yielding to other sessions.
+constexpr int max_reads_per_wake = 8;
+
+const actors::frame_ptr& ping_frame() {
+  static const auto frame = std::make_shared<const std::string>(
+      ws::encode_frame(ws::opcode::ping, {}));
+  return frame;
+}
 
 } // namespace
 
 ws_session::ws_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
                        protocol::identity who)
-    : ws_(std::move(socket)), ctx_(std::move(ctx)), who_(std::move(who)),
-      ping_timer_(ws_.get_executor()), close_timer_(ws_.get_executor()),
+    : socket_(std::move(socket)), ctx_(std::move(ctx)), who_(std::move(who)),
+      reader_(ctx_->node->settings.limits.max_frame_bytes),
+      ping_timer_(socket_.get_executor()), close_timer_(socket_.get_executor()),
       max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {}
 
 ws_session::~ws_session() = default;
 
-void ws_session::run(request req) {
-  // Beast's own timeouts cover the handshake and the close; keep-alive
-  // pings are ours (interval and timeout are configured separately).
-  websocket::stream_base::timeout timeouts;
-  timeouts.handshake_timeout = std::chrono::seconds(10);
-  timeouts.idle_timeout = websocket::stream_base::none();
-  timeouts.keep_alive_pings = false;
-  ws_.set_option(timeouts);
-  ws_.set_option(
-      websocket::stream_base::decorator([](websocket::response_type& res) {
-        res.set(beast::http::field::server, "herald");
-      }));
-  ws_.read_message_max(ctx_->node->settings.limits.max_frame_bytes);
-  ws_.control_callback([this](websocket::frame_type, beast::string_view) {
-    last_heard_ = clock::now(); // any ping, pong or close shows life
-  });
-  beast::get_lowest_layer(ws_).expires_never();
-  ws_.async_accept(req, beast::bind_front_handler(&ws_session::on_accept,
-                                                  shared_from_this()));
+void ws_session::start(std::string accept_key, std::string early) {
+  handshake_ = "HTTP/1.1 101 Switching Protocols\r\n"
+               "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+               "Sec-WebSocket-Accept: "
+               + accept_key + "\r\nServer: herald\r\n\r\n";
+  asio::async_write(socket_, asio::buffer(handshake_),
+                    [self = shared_from_this(),
+                     early = std::move(early)](error_code ec, std::size_t) {
+                      self->on_handshake_written(ec);
+                      if (!ec && !early.empty())
+                        self->consume(early.data(), early.size());
+                    });
 }
 
-void ws_session::on_accept(error_code ec) {
+void ws_session::on_handshake_written(error_code ec) {
+  std::string{}.swap(handshake_);
   if (ec) {
-    log_net()->debug("ws accept failed: {}", ec.message());
+    log_net()->debug("ws handshake write failed: {}", ec.message());
     return;
   }
-  ws_.text(true);
+  socket_.non_blocking(true, ec);
   last_heard_ = clock::now();
   actor_ = actors::spawn_connection(*ctx_->system, ctx_->node, who_,
                                     shared_from_this(), ctx_->router);
@@ -64,32 +70,94 @@ void ws_session::on_accept(error_code ec) {
   ctx_->sessions.add(shared_from_this());
   log_net()->debug("ws {} open for user {}", actor_.id(), who_.sub);
   arm_ping();
-  do_read();
+  do_wait_readable();
 }
 
 // -- reading -----------------------------------------------------------------
 
-void ws_session::do_read() {
-  ws_.async_read(buffer_, beast::bind_front_handler(&ws_session::on_read,
-                                                    shared_from_this()));
+void ws_session::do_wait_readable() {
+  socket_.async_wait(
+      asio::ip::tcp::socket::wait_read,
+      [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
 }
 
-void ws_session::on_read(error_code ec, std::size_t) {
+void ws_session::on_readable(error_code ec) {
+  if (finished_)
+    return;
   if (ec) {
-    // Includes a frame over read_message_max: Beast has already answered
-    // it with close code 1009.
-    finish(ec == websocket::error::closed ? "closed by peer"
-                                          : ec.message().c_str());
+    finish(ec.message().c_str());
     return;
   }
+  // One buffer per I/O thread, shared by every session on it: an idle
+  // session holds no read buffer at all.
+  thread_local std::array<char, 64 * 1024> buf;
+  for (int i = 0; i < max_reads_per_wake; ++i) {
+    auto n = socket_.read_some(asio::buffer(buf), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again)
+      break;
+    if (ec) {
+      finish(ec == asio::error::eof ? "peer closed the connection"
+                                    : ec.message().c_str());
+      return;
+    }
+    consume(buf.data(), n);
+    if (finished_)
+      return;
+  }
+  do_wait_readable();
+}
+
+void ws_session::consume(const char* data, std::size_t size) {
+  if (finished_)
+    return;
   last_heard_ = clock::now();
-  if (ws_.got_text())
-    caf::anon_send(actor_, protocol::frame_atom::value,
-                   beast::buffers_to_string(buffer_.data()));
-  else
-    caf::anon_send(actor_, protocol::binary_atom::value);
-  buffer_.consume(buffer_.size());
-  do_read();
+  std::vector<ws::message> messages;
+  reader_.feed(data, size, messages);
+  for (auto& m : messages) {
+    switch (m.what) {
+    case ws::message::kind::text:
+      caf::anon_send(actor_, protocol::frame_atom::value, std::move(m.payload));
+      break;
+    case ws::message::kind::binary:
+      caf::anon_send(actor_, protocol::binary_atom::value);
+      break;
+    case ws::message::kind::ping:
+      if (!close_queued_)
+        enqueue_control(ws::encode_frame(ws::opcode::pong, m.payload));
+      break;
+    case ws::message::kind::pong:
+      break; // last_heard_ is all a pong is for
+    case ws::message::kind::close:
+      peer_closed_ = true;
+      if (close_sent_) {
+        finish("close handshake complete");
+        return;
+      }
+      {
+        // Echo the peer's code (RFC 6455 §5.5.1), 1000 when it sent none.
+        std::lock_guard<std::mutex> guard{mutex_};
+        if (!closing_) {
+          closing_ = true;
+          close_code_ =
+              m.close_code == 1005 ? ws::close_code::normal : m.close_code;
+          close_reason_.clear();
+        }
+      }
+      begin_closing();
+      return;
+    }
+  }
+  if (reader_.failed()) {
+    log_net()->debug("ws {} protocol error: {}", actor_.id(),
+                     reader_.error_reason());
+    {
+      std::lock_guard<std::mutex> guard{mutex_};
+      closing_ = true;
+      close_code_ = reader_.error_code();
+      close_reason_ = reader_.error_reason();
+    }
+    begin_closing();
+  }
 }
 
 // -- writing -----------------------------------------------------------------
@@ -105,7 +173,7 @@ bool ws_session::send(actors::frame_ptr frame) {
       // A slow consumer: drop what has not started writing and close with
       // 1013. Nothing here waits for the socket, so nobody else slows down.
       closing_ = true;
-      close_code_ = close_try_again_later;
+      close_code_ = ws::close_code::try_again_later;
       close_reason_ = "slow consumer: backlog bound exceeded";
       dropped = pending_.size() + 1;
       for (auto& f : pending_)
@@ -123,12 +191,12 @@ bool ws_session::send(actors::frame_ptr frame) {
     metrics.slow_consumer_closes.fetch_add(1, std::memory_order_relaxed);
     metrics.drops.fetch_add(dropped, std::memory_order_relaxed);
     log_net()->info("ws {} closed as slow consumer", actor_.id());
-    asio::post(ws_.get_executor(),
+    asio::post(socket_.get_executor(),
                [self = shared_from_this()] { self->begin_closing(); });
     return false;
   }
   if (post_flush)
-    asio::post(ws_.get_executor(),
+    asio::post(socket_.get_executor(),
                [self = shared_from_this()] { self->do_flush(); });
   return true;
 }
@@ -142,71 +210,88 @@ void ws_session::close(uint16_t code, std::string reason) {
     close_code_ = code;
     close_reason_ = std::move(reason);
   }
-  asio::post(ws_.get_executor(),
+  asio::post(socket_.get_executor(),
              [self = shared_from_this()] { self->begin_closing(); });
 }
 
 void ws_session::abort() {
-  asio::post(ws_.get_executor(),
+  asio::post(socket_.get_executor(),
              [self = shared_from_this()] { self->finish("node shutdown"); });
+}
+
+void ws_session::enqueue_control(std::string frame) {
+  queue_.push_back({std::make_shared<const std::string>(std::move(frame)),
+                    queued::kind::control});
+  write_next();
 }
 
 void ws_session::do_flush() {
   {
     std::lock_guard<std::mutex> guard{mutex_};
     flush_posted_ = false;
-    for (auto& f : pending_)
-      writing_.push_back(std::move(f));
-    pending_.clear();
   }
-  if (!write_in_flight_)
-    write_next();
+  write_next();
 }
 
 void ws_session::write_next() {
-  if (finished_ || close_started_)
+  if (write_in_flight_ || finished_ || close_sent_)
     return;
-  if (ping_due_) {
-    ping_due_ = false;
-    write_in_flight_ = true;
-    ws_.async_ping({}, [self = shared_from_this()](error_code ec) {
-      self->on_write(ec, 0);
-    });
-    return;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    for (auto& f : pending_)
+      queue_.push_back({std::move(f), queued::kind::data});
+    pending_.clear();
   }
-  if (writing_.empty()) {
-    bool closing;
-    {
-      std::lock_guard<std::mutex> guard{mutex_};
-      for (auto& f : pending_)
-        writing_.push_back(std::move(f));
-      pending_.clear();
-      closing = closing_;
-    }
-    if (writing_.empty()) {
-      if (closing)
-        start_close();
-      return;
+  if (queue_.empty())
+    return;
+  // Everything queued since the last write, in one gather write.
+  std::size_t bytes = 0;
+  buffers_.clear();
+  while (!queue_.empty() && in_flight_.size() < max_gather_frames
+         && (bytes == 0
+             || bytes + queue_.front().frame->size() <= max_gather_bytes)) {
+    auto item = std::move(queue_.front());
+    queue_.pop_front();
+    bytes += item.frame->size();
+    buffers_.emplace_back(item.frame->data(), item.frame->size());
+    bool is_close = item.what == queued::kind::close;
+    in_flight_.push_back(std::move(item));
+    if (is_close) {
+      queue_.clear(); // nothing follows a close frame
+      break;
     }
   }
   write_in_flight_ = true;
-  ws_.async_write(
-      asio::buffer(*writing_.front()),
-      beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
+  asio::async_write(socket_, buffers_,
+                    [self = shared_from_this()](error_code ec, std::size_t n) {
+                      self->on_write(ec, n);
+                    });
 }
 
-void ws_session::on_write(error_code ec, std::size_t bytes) {
+void ws_session::on_write(error_code ec, std::size_t) {
   write_in_flight_ = false;
   if (ec) {
     finish(ec.message().c_str());
     return;
   }
-  if (bytes > 0 && !writing_.empty()) {
-    {
-      std::lock_guard<std::mutex> guard{mutex_};
-      backlog_bytes_ -= writing_.front()->size();
-    }
-    writing_.pop_front();
+  uint64_t data_bytes = 0;
+  bool wrote_close = false;
+  for (auto& item : in_flight_) {
+    if (item.what == queued::kind::data)
+      data_bytes += item.frame->size();
+    wrote_close |= item.what == queued::kind::close;
+  }
+  in_flight_.clear();
+  if (data_bytes > 0) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    backlog_bytes_ -= data_bytes;
+  }
+  if (wrote_close) {
+    close_sent_ = true;
+    if (peer_closed_)
+      finish("close handshake complete");
+    // Otherwise keep reading until the peer's close frame or the timer.
+    return;
   }
   write_next();
 }
@@ -214,53 +299,52 @@ void ws_session::on_write(error_code ec, std::size_t bytes) {
 // -- closing -----------------------------------------------------------------
 
 void ws_session::begin_closing() {
-  if (finished_)
+  if (finished_ || close_queued_)
     return;
+  uint16_t code;
+  std::string reason;
   {
+    std::lock_guard<std::mutex> guard{mutex_};
+    code = close_code_;
+    reason = close_reason_;
+  }
+  if (code == ws::close_code::try_again_later) {
     // A slow consumer gets no more of its backlog: only the write already
     // in flight finishes, then the close frame.
+    uint64_t dropped = 0;
+    std::deque<queued> kept;
+    for (auto& item : queue_)
+      if (item.what == queued::kind::data)
+        dropped += item.frame->size();
+      else
+        kept.push_back(std::move(item));
+    queue_.swap(kept);
     std::lock_guard<std::mutex> guard{mutex_};
-    if (close_code_ == close_try_again_later) {
-      std::size_t keep = write_in_flight_ && !writing_.empty() ? 1 : 0;
-      while (writing_.size() > keep) {
-        backlog_bytes_ -= writing_.back()->size();
-        writing_.pop_back();
-      }
-    }
+    backlog_bytes_ -= dropped;
   }
+  // A peer that stopped reading may never let the close frame out: bound
+  // the wait, then drop the TCP connection.
   if (!close_timer_armed_) {
-    // A peer that stopped reading may never let the close frame out:
-    // bound the wait, then drop the TCP connection.
     close_timer_armed_ = true;
     close_timer_.expires_after(
         std::chrono::milliseconds(ctx_->node->settings.ws.close_timeout_ms));
     close_timer_.async_wait([self = shared_from_this()](error_code ec) {
-      if (ec || self->finished_)
-        return;
-      error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      if (!ec)
+        self->finish("close timed out");
     });
   }
-  if (!write_in_flight_)
-    write_next();
-}
-
-void ws_session::start_close() {
-  close_started_ = true;
-  write_in_flight_ = true;
-  websocket::close_reason reason;
+  close_queued_ = true;
+  // Frames the actor queued before closing still go first.
   {
     std::lock_guard<std::mutex> guard{mutex_};
-    reason.code = close_code_;
-    reason.reason = close_reason_;
+    for (auto& f : pending_)
+      queue_.push_back({std::move(f), queued::kind::data});
+    pending_.clear();
   }
-  ws_.async_close(reason, beast::bind_front_handler(&ws_session::on_close,
-                                                    shared_from_this()));
-}
-
-void ws_session::on_close(error_code ec) {
-  write_in_flight_ = false;
-  finish(ec ? ec.message().c_str() : "closed by node");
+  queue_.push_back(
+      {std::make_shared<const std::string>(ws::encode_close(code, reason)),
+       queued::kind::close});
+  write_next();
 }
 
 void ws_session::finish(const char* why) {
@@ -270,14 +354,15 @@ void ws_session::finish(const char* why) {
   {
     std::lock_guard<std::mutex> guard{mutex_};
     closing_ = true;
-    for (auto& f : pending_)
-      backlog_bytes_ -= f->size();
     pending_.clear();
+    backlog_bytes_ = 0;
   }
+  queue_.clear();
   error_code ignored;
   ping_timer_.cancel();
   close_timer_.cancel();
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
   log_net()->debug("ws {} finished: {}", actor_.id(), why);
   if (actor_)
     caf::anon_send(actor_, closed_atom::value);
@@ -289,8 +374,8 @@ void ws_session::finish(const char* why) {
 void ws_session::arm_ping() {
   ping_timer_.expires_after(
       std::chrono::milliseconds(ctx_->node->settings.ws.ping_interval_ms));
-  ping_timer_.async_wait(beast::bind_front_handler(&ws_session::on_ping_timer,
-                                                   shared_from_this()));
+  ping_timer_.async_wait(
+      [self = shared_from_this()](error_code ec) { self->on_ping_timer(ec); });
 }
 
 void ws_session::on_ping_timer(error_code ec) {
@@ -300,12 +385,13 @@ void ws_session::on_ping_timer(error_code ec) {
   if (silent
       > std::chrono::milliseconds(ctx_->node->settings.ws.pong_timeout_ms)) {
     log_net()->debug("ws {} did not answer pings", actor_.id());
-    close(close_going_away, "ping timeout");
+    close(ws::close_code::going_away, "ping timeout");
     return;
   }
-  ping_due_ = true;
-  if (!write_in_flight_)
+  if (!close_queued_) {
+    queue_.push_back({ping_frame(), queued::kind::control});
     write_next();
+  }
   arm_ping();
 }
 

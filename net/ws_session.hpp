@@ -1,23 +1,29 @@
 #pragma once
 
-// A WebSocket session on `/ws`, in the style of Beast's examples: one
-// strand, do_x/on_x, one write in flight. It is its connection actor's
-// outbound_sink: the actor queues frames from any thread; the strand writes
-// whatever has queued since its last write.
+// A WebSocket session on `/ws`: the connection actor's outbound_sink. The
+// session owns its RFC 6455 framing (protocol/ws_codec) instead of using
+// Beast's stream, for two reasons that matter at scale:
+// - frames arrive already encoded (an event's wire frame is built once by
+//   the router and shared by every receiver), and everything queued since
+//   the last write goes out in one gather write;
+// - an idle session holds no read buffer: it waits for readability and
+//   reads into a per-thread buffer, keeping only an incomplete frame.
+// Everything touching the socket runs on the session's strand.
 
 #include "actors/outbound_sink.hpp"
 #include "net/net_context.hpp"
 #include "protocol/identity.hpp"
+#include "protocol/ws_codec.hpp"
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/beast/core/error.hpp>
 
 #include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace herald::net {
@@ -25,14 +31,14 @@ namespace herald::net {
 class ws_session : public actors::outbound_sink,
                    public std::enable_shared_from_this<ws_session> {
 public:
-  using request = boost::beast::http::request<boost::beast::http::string_body>;
-
   ws_session(boost::asio::ip::tcp::socket&& socket, net_context_ptr ctx,
              protocol::identity who);
   ~ws_session() override;
 
-  /// Accepts the upgrade `req`, then spawns the connection actor.
-  void run(request req);
+  /// Writes the 101 answer (with `accept_key`), then spawns the connection
+  /// actor and starts reading. `early` holds bytes the client sent after
+  /// its upgrade request, already read by the HTTP session.
+  void start(std::string accept_key, std::string early);
 
   bool send(actors::frame_ptr frame) override;
   void close(uint16_t code, std::string reason) override;
@@ -44,42 +50,50 @@ private:
   using error_code = boost::beast::error_code;
   using clock = std::chrono::steady_clock;
 
-  void on_accept(error_code ec);
-  void do_read();
-  void on_read(error_code ec, std::size_t bytes);
+  void on_handshake_written(error_code ec);
+  void do_wait_readable();
+  void on_readable(error_code ec);
+  void consume(const char* data, std::size_t size);
+  void enqueue_control(std::string frame);
   void do_flush();
   void write_next();
   void on_write(error_code ec, std::size_t bytes);
   void begin_closing();
-  void start_close();
-  void on_close(error_code ec);
   void arm_ping();
   void on_ping_timer(error_code ec);
   void finish(const char* why);
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::asio::ip::tcp::socket socket_;
   net_context_ptr ctx_;
   protocol::identity who_;
   actors::connection_actor actor_;
-  boost::beast::flat_buffer buffer_;
+  protocol::ws::reader reader_;
   boost::asio::steady_timer ping_timer_;
   boost::asio::steady_timer close_timer_;
   uint64_t max_backlog_;
+  std::string handshake_;
 
   // Shared with the actor's thread, guarded by mutex_.
   std::mutex mutex_;
   std::vector<actors::frame_ptr> pending_;
-  uint64_t backlog_bytes_ = 0; ///< pending_ plus writing_, not yet written
+  uint64_t backlog_bytes_ = 0; ///< data frames queued, not yet written
   bool flush_posted_ = false;
-  bool closing_ = false; ///< no more frames accepted
-  uint16_t close_code_ = 1000;
+  bool closing_ = false; ///< no more data frames accepted
+  uint16_t close_code_ = protocol::ws::close_code::normal;
   std::string close_reason_;
 
   // Strand only.
-  std::deque<actors::frame_ptr> writing_;
+  struct queued {
+    actors::frame_ptr frame;
+    enum class kind : uint8_t { data, control, close } what;
+  };
+  std::deque<queued> queue_;                       ///< to write, in order
+  std::vector<queued> in_flight_;                  ///< the write under way
+  std::vector<boost::asio::const_buffer> buffers_; ///< its gather list
   bool write_in_flight_ = false;
-  bool ping_due_ = false;
-  bool close_started_ = false;
+  bool close_queued_ = false; ///< our close frame is in queue_
+  bool close_sent_ = false;   ///< our close frame has been written
+  bool peer_closed_ = false;  ///< the peer's close frame arrived
   bool close_timer_armed_ = false;
   bool finished_ = false;
   clock::time_point last_heard_;

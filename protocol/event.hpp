@@ -21,8 +21,8 @@ struct event {
   std::string trace_json;   ///< the `trace` object as compact JSON, or empty
   uint64_t seq = 0;         ///< node-local publish sequence, set by the router
   std::string pos;          ///< position string carried by every frame
-  /// The `/ws` frame, encoded once by the router and shared by every
-  /// receiver.
+  /// The `/ws` frame as wire bytes (RFC 6455 header and JSON text),
+  /// encoded once by the router and shared by every receiver.
   std::shared_ptr<const std::string> ws_frame;
 };
 

@@ -229,8 +229,18 @@ std::string encode_error(std::string_view action,
   return take(buf);
 }
 
-std::string encode_pong() {
-  return R"({"type":"pong"})";
+std::string encode_pong(const std::optional<std::string>& id) {
+  if (!id)
+    return R"({"type":"pong"})";
+  rapidjson::StringBuffer buf;
+  writer_t w{buf};
+  w.StartObject();
+  write_key(w, "type");
+  w.String("pong");
+  write_key(w, "id");
+  write_string(w, *id);
+  w.EndObject();
+  return take(buf);
 }
 
 std::string encode_ws_event(const event& ev) {

@@ -56,8 +56,9 @@ std::string encode_error(std::string_view action,
                          std::string_view code, std::string_view message,
                          const std::optional<std::string>& id);
 
-/// `{"type":"pong"}`
-std::string encode_pong();
+/// `{"type":"pong"}`, with `"id"` when the ping had one (PROTOCOL §4:
+/// ids are echoed back).
+std::string encode_pong(const std::optional<std::string>& id = std::nullopt);
 
 /// The `/ws` event frame: `{"id":..,"event_type":..,"timestamp":"ISO-8601
 /// UTC with microseconds","topic":..,"data":{..},"pos":..}` plus `"trace"`

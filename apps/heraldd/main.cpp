@@ -135,6 +135,14 @@ int main(int argc, char** argv) {
   net_ctx->system = &sys;
   net_ctx->verifier = std::get<protocol::jwt_verifier>(std::move(verifier));
 
+  // Signals are caught from here on: one that arrives while the node
+  // starts is handled as soon as the I/O loop runs.
+  asio::signal_set signals{ioc, SIGINT, SIGTERM};
+  signals.async_wait([&](auto ec, int) {
+    if (!ec)
+      begin_shutdown();
+  });
+
   auto lst = std::make_shared<net::listener>(ioc, net_ctx);
   auto opened = lst->open(cfg.listen.address, cfg.listen.port);
   if (auto* error = std::get_if<std::string>(&opened)) {
@@ -182,11 +190,6 @@ int main(int argc, char** argv) {
                + std::chrono::milliseconds(cfg.shutdown_grace_ms);
     drain();
   };
-  asio::signal_set signals{ioc, SIGINT, SIGTERM};
-  signals.async_wait([&](auto ec, int) {
-    if (!ec)
-      begin_shutdown();
-  });
 
   std::vector<std::thread> io_threads;
   for (unsigned i = 1; i < cfg.threads.io; ++i)

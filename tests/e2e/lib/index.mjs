@@ -1,0 +1,9 @@
+// One import for the suites.
+export * from './node.mjs';
+export * from './tokens.mjs';
+export * from './client.mjs';
+export * from './http.mjs';
+
+import { randomUUID } from 'node:crypto';
+/** A short unique suffix, so events and ids never collide across tests. */
+export const uniq = (p = 'x') => `${p}${randomUUID().slice(0, 8)}`;
