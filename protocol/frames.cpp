@@ -1,5 +1,7 @@
 #include "protocol/frames.hpp"
 
+#include "protocol/json_util.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -10,62 +12,7 @@ namespace herald::protocol {
 
 namespace {
 
-using writer_t = rapidjson::Writer<rapidjson::StringBuffer>;
-
-// Length of the well-formed UTF-8 sequence at `p` (RFC 3629: no overlongs,
-// no surrogates, nothing above U+10FFFF), or 0 when it is not one. (Copied
-// in publish.cpp: both encoders must never emit invalid UTF-8.)
-std::size_t utf8_sequence(const unsigned char* p, std::size_t n) {
-  if (p[0] < 0x80)
-    return 1;
-  std::size_t len = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-    len = 2;
-  } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-    len = 3;
-    lo = p[0] == 0xE0 ? 0xA0 : 0x80;
-    hi = p[0] == 0xED ? 0x9F : 0xBF;
-  } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-    len = 4;
-    lo = p[0] == 0xF0 ? 0x90 : 0x80;
-    hi = p[0] == 0xF4 ? 0x8F : 0xBF;
-  } else {
-    return 0;
-  }
-  if (n < len || p[1] < lo || p[1] > hi)
-    return 0;
-  for (std::size_t i = 2; i < len; ++i)
-    if (p[i] < 0x80 || p[i] > 0xBF)
-      return 0;
-  return len;
-}
-
-// Strings parsed by us are valid UTF-8 already; messages handed in by
-// callers may not be, and get U+FFFD for each bad byte.
-void write_string(writer_t& w, std::string_view s) {
-  std::string fixed;
-  auto p = reinterpret_cast<const unsigned char*>(s.data());
-  bool dirty = false;
-  for (std::size_t i = 0; i < s.size();) {
-    auto len = utf8_sequence(p + i, s.size() - i);
-    if (len == 0 && !dirty) {
-      fixed.assign(s.data(), i);
-      dirty = true;
-    }
-    if (dirty) {
-      if (len == 0)
-        fixed += "\xEF\xBF\xBD";
-      else
-        fixed.append(s.data() + i, len);
-    }
-    i += len == 0 ? 1 : len;
-  }
-  if (dirty)
-    s = fixed;
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+using writer_t = json_writer;
 
 void write_key(writer_t& w, const char* key) {
   w.Key(key);
@@ -75,7 +22,7 @@ void write_topics(writer_t& w, const std::vector<std::string>& topics) {
   write_key(w, "topics");
   w.StartArray();
   for (auto& t : topics)
-    write_string(w, t);
+    write_json_string(w, t);
   w.EndArray();
 }
 
@@ -190,13 +137,13 @@ std::string encode_ack(std::string_view action,
   write_key(w, "type");
   w.String("ack");
   write_key(w, "action");
-  write_string(w, action);
+  write_json_string(w, action);
   write_topics(w, topics);
   write_key(w, "status");
   w.String("success");
   if (id) {
     write_key(w, "id");
-    write_string(w, *id);
+    write_json_string(w, *id);
   }
   w.EndObject();
   return take(buf);
@@ -213,17 +160,17 @@ std::string encode_error(std::string_view action,
   w.String("error");
   if (!action.empty()) {
     write_key(w, "action");
-    write_string(w, action);
+    write_json_string(w, action);
   }
   if (!topics.empty())
     write_topics(w, topics);
   write_key(w, "code");
-  write_string(w, code);
+  write_json_string(w, code);
   write_key(w, "message");
-  write_string(w, message);
+  write_json_string(w, message);
   if (id) {
     write_key(w, "id");
-    write_string(w, *id);
+    write_json_string(w, *id);
   }
   w.EndObject();
   return take(buf);
@@ -238,7 +185,7 @@ std::string encode_pong(const std::optional<std::string>& id) {
   write_key(w, "type");
   w.String("pong");
   write_key(w, "id");
-  write_string(w, *id);
+  write_json_string(w, *id);
   w.EndObject();
   return take(buf);
 }
@@ -251,14 +198,14 @@ std::string encode_ws_event(const event& ev) {
   writer_t w{buf};
   w.StartObject();
   write_key(w, "id");
-  write_string(w, ev.id);
+  write_json_string(w, ev.id);
   write_key(w, "event_type");
-  write_string(w, ev.event_type);
+  write_json_string(w, ev.event_type);
   write_key(w, "timestamp");
   auto ts = format_iso8601_us(ev.timestamp_us);
   w.String(ts.data(), static_cast<rapidjson::SizeType>(ts.size()));
   write_key(w, "topic");
-  write_string(w, ev.topic);
+  write_json_string(w, ev.topic);
   write_key(w, "data");
   // data_json and trace_json were produced by our own Writer (publish), so
   // they are trusted compact JSON and embedded without re-parsing.
@@ -268,7 +215,7 @@ std::string encode_ws_event(const event& ev) {
     w.RawValue(ev.data_json.data(), ev.data_json.size(),
                rapidjson::kObjectType);
   write_key(w, "pos");
-  write_string(w, ev.pos);
+  write_json_string(w, ev.pos);
   if (!ev.trace_json.empty()) {
     write_key(w, "trace");
     w.RawValue(ev.trace_json.data(), ev.trace_json.size(),

@@ -1,5 +1,7 @@
 #include "protocol/publish.hpp"
 
+#include "protocol/json_util.hpp"
+
 #include "protocol/frames.hpp"
 #include "protocol/topic.hpp"
 #include "protocol/uuid.hpp"
@@ -248,72 +250,18 @@ std::optional<publish_error> parse_body(std::string_view body,
   return std::nullopt;
 }
 
-// Length of the well-formed UTF-8 sequence at `p`, or 0. (A copy of the one
-// in frames.cpp: both encoders must never emit invalid UTF-8.)
-std::size_t utf8_sequence(const unsigned char* p, std::size_t n) {
-  if (p[0] < 0x80)
-    return 1;
-  std::size_t len = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;
-  if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-    len = 2;
-  } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-    len = 3;
-    lo = p[0] == 0xE0 ? 0xA0 : 0x80;
-    hi = p[0] == 0xED ? 0x9F : 0xBF;
-  } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-    len = 4;
-    lo = p[0] == 0xF0 ? 0x90 : 0x80;
-    hi = p[0] == 0xF4 ? 0x8F : 0xBF;
-  } else {
-    return 0;
-  }
-  if (n < len || p[1] < lo || p[1] > hi)
-    return 0;
-  for (std::size_t i = 2; i < len; ++i)
-    if (p[i] < 0x80 || p[i] > 0xBF)
-      return 0;
-  return len;
-}
-
-// Strings parsed by us are valid UTF-8 already; messages handed in by
-// callers may not be, and get U+FFFD for each bad byte.
-void write_string(writer_t& w, std::string_view s) {
-  std::string fixed;
-  auto p = reinterpret_cast<const unsigned char*>(s.data());
-  bool dirty = false;
-  for (std::size_t i = 0; i < s.size();) {
-    auto len = utf8_sequence(p + i, s.size() - i);
-    if (len == 0 && !dirty) {
-      fixed.assign(s.data(), i);
-      dirty = true;
-    }
-    if (dirty) {
-      if (len == 0)
-        fixed += "\xEF\xBF\xBD";
-      else
-        fixed.append(s.data() + i, len);
-    }
-    i += len == 0 ? 1 : len;
-  }
-  if (dirty)
-    s = fixed;
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
 void write_accepted(writer_t& w, const event& ev) {
   w.Key("id");
-  write_string(w, ev.id);
+  write_json_string(w, ev.id);
   w.Key("topic");
-  write_string(w, ev.topic);
+  write_json_string(w, ev.topic);
 }
 
 void write_error(writer_t& w, std::string_view code, std::string_view msg) {
   w.Key("code");
-  write_string(w, code);
+  write_json_string(w, code);
   w.Key("message");
-  write_string(w, msg);
+  write_json_string(w, msg);
 }
 
 } // namespace

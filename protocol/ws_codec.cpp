@@ -1,5 +1,7 @@
 #include "protocol/ws_codec.hpp"
 
+#include "protocol/json_util.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
@@ -66,55 +68,6 @@ std::string accept_key(std::string_view client_key) {
   int n = EVP_EncodeBlock(encoded, digest, SHA_DIGEST_LENGTH);
   return std::string(reinterpret_cast<char*>(encoded),
                      static_cast<std::size_t>(n));
-}
-
-bool valid_utf8(std::string_view text) {
-  auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  std::size_t n = text.size();
-  std::size_t i = 0;
-  while (i < n) {
-    // ASCII fast path, eight bytes at a time.
-    while (i + 8 <= n) {
-      uint64_t word;
-      std::memcpy(&word, s + i, 8);
-      if (word & 0x8080808080808080ull)
-        break;
-      i += 8;
-    }
-    if (i >= n)
-      break;
-    unsigned char c = s[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t extra;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= n)
-      return false; // truncated sequence
-    for (std::size_t k = 1; k <= extra; ++k) {
-      if (i + k >= n || (s[i + k] & 0xC0) != 0x80)
-        return false;
-      cp = (cp << 6) | (s[i + k] & 0x3F);
-    }
-    static constexpr uint32_t min_for[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < min_for[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += extra + 1;
-  }
-  return true;
 }
 
 bool valid_close_code(uint16_t code) {

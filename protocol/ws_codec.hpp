@@ -46,10 +46,6 @@ std::string encode_close(uint16_t code, std::string_view reason);
 /// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key.
 std::string accept_key(std::string_view client_key);
 
-/// True when `text` is well-formed UTF-8 (no overlongs, no surrogates,
-/// nothing above U+10FFFF).
-bool valid_utf8(std::string_view text);
-
 /// True for a close code a peer may send (RFC 6455 §7.4).
 bool valid_close_code(uint16_t code);
 

@@ -1,12 +1,14 @@
 #define CAF_SUITE protocol.ws_codec
 #include <caf/test/unit_test.hpp>
 
+#include "protocol/json_util.hpp"
 #include "protocol/ws_codec.hpp"
 
 #include <string>
 #include <vector>
 
 using namespace herald::protocol::ws;
+using herald::protocol::valid_utf8;
 
 namespace {
 
