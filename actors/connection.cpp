@@ -238,7 +238,11 @@ connection(connection_actor::stateful_pointer<connection_state> self,
         auto& st = self->state;
         if (st.closing)
           return;
-        if (st.subs.size() > 1 && !is_canonical_copy(st, *ev, key))
+        // Copies may still arrive from a pattern just unsubscribed: the key
+        // is checked even with one subscription left.
+        if (st.subs.empty()
+            || (st.subs.size() == 1 ? st.subs.front()->key != key
+                                    : !is_canonical_copy(st, *ev, key)))
           return;
         auto& metrics = st.ctx->metrics;
         if (!audience_allows(ev->aud, st.who)) {

@@ -64,6 +64,11 @@ router(router_actor::stateful_pointer<router_state> self, context_ptr ctx) {
         auto& st = self->state;
         auto* entry = st.index.find(pattern);
         if (entry == nullptr) {
+          // Connections check patterns first; nothing else holding our
+          // handle may make us index garbage.
+          topic_segments segments;
+          if (!parse_pattern(pattern, segments))
+            return;
           auto actor = self->spawn<caf::linked>(topic, pattern, st.ctx);
           st.index.insert(pattern, topic_entry{actor, 0});
           entry = st.index.find(pattern);

@@ -18,21 +18,21 @@ topic(topic_actor::stateful_pointer<topic_state> self, std::string pattern,
       [ctx] { ctx->metrics.topics.fetch_sub(1, std::memory_order_relaxed); });
   return {
       [=](deliver_atom, const event_ptr& ev) {
-      // One message, built once and shared (reference-counted) by every
-      // subscriber's mailbox: a fan-out to N costs N mailbox elements and
-      // nothing else, the event itself never copied.
-      auto& st = self->state;
-      if (st.subscribers.empty())
-        return;
-      auto msg = caf::make_message(deliver_atom::value, ev, st.key);
-      for (auto& subscriber : st.subscribers)
-        caf::actor_cast<caf::abstract_actor*>(subscriber)->enqueue(
-          caf::make_mailbox_element(self->ctrl(), caf::make_message_id(), {},
-                                    msg),
-          self->context());
-      st.delivered += st.subscribers.size();
-    },
-    [=](join_atom, const connection_actor& who) {
+        // One message, built once and shared (reference-counted) by every
+        // subscriber's mailbox: a fan-out to N costs N mailbox elements and
+        // nothing else, the event itself never copied.
+        auto& st = self->state;
+        if (st.subscribers.empty())
+          return;
+        auto msg = caf::make_message(deliver_atom::value, ev, st.key);
+        for (auto& subscriber : st.subscribers)
+          caf::actor_cast<caf::abstract_actor*>(subscriber)
+              ->enqueue(caf::make_mailbox_element(
+                            self->ctrl(), caf::make_message_id(), {}, msg),
+                        self->context());
+        st.delivered += st.subscribers.size();
+      },
+      [=](join_atom, const connection_actor& who) {
         self->state.subscribers.push_back(who);
       },
       [=](leave_atom, const connection_actor& who) {
