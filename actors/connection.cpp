@@ -233,6 +233,17 @@ connection(connection_actor::stateful_pointer<connection_state> self,
   st.sink = std::move(sink);
   st.router = std::move(router);
   st.ctx->metrics.connections.fetch_add(1, std::memory_order_relaxed);
+  // A handler that throws must not leave subscriptions behind in topic
+  // actors nor a socket nobody reads: release both while the state still
+  // exists, then let the actor die.
+  self->set_exception_handler([=](std::exception_ptr&) -> caf::error {
+    auto& st = self->state;
+    release_subscriptions(self);
+    st.ctx->metrics.connections.fetch_sub(1, std::memory_order_relaxed);
+    if (st.sink)
+      st.sink->close(1011, "internal error");
+    return caf::exit_reason::unhandled_exception;
+  });
   return {
       [=](deliver_atom, const event_ptr& ev, uint64_t key) {
         auto& st = self->state;
