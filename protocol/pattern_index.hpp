@@ -1,249 +1,168 @@
 #pragma once
 
-// A trie over topic segments mapping subscription patterns to values.
-// Matching a concrete topic walks the exact child, the `*` child and the `>`
-// child at each level, so its cost grows with the topic's depth (and the
-// wildcards present on that path), not with the number of patterns stored.
+// Maps subscription patterns to values and finds, for a concrete topic,
+// every pattern that matches it.
+//
+// Patterns are grouped by *shape*: how many segments they have, which of
+// them are `*`, and whether they end in `>`. A topic can only match a
+// pattern of a shape that fits its depth, and for a given shape the one
+// pattern that could match is the topic with those segments replaced by
+// `*` (and cut before `>`). So matching builds that key for each shape in
+// use and looks it up in one hash table: the cost is one lookup per shape
+// in use (a handful in practice: `a:b:c:d`, `a:b:c:*`, `a:b:>` ...), never
+// a walk over the patterns, and with one hash probe instead of a chain of
+// tree nodes it stays flat from a thousand patterns to millions.
+//
+// Not thread-safe: one owner (the router).
 
 #include "protocol/topic.hpp"
 
+#include <algorithm>
 #include <cstddef>
-#include <memory>
-#include <optional>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <utility>
+#include <vector>
 
 namespace herald::protocol {
 
 template <class Value>
 class pattern_index {
 public:
-  /// Inserts `pattern` (already valid per parse_pattern). Returns false and
-  /// changes nothing when it is already present or does not parse.
-  bool insert(std::string_view pattern, Value value);
+  /// Inserts `pattern`. Returns false and changes nothing when it is
+  /// already present or is not a valid pattern (parse_pattern).
+  bool insert(std::string_view pattern, Value value) {
+    topic_segments segs;
+    if (!parse_pattern(pattern, segs))
+      return false;
+    auto [it, added] =
+        by_pattern_.try_emplace(std::string{pattern}, std::move(value));
+    if (!added)
+      return false;
+    auto s = shape_of(segs);
+    auto use = std::find_if(shapes_.begin(), shapes_.end(),
+                            [&](const shape_use& u) { return u.what == s; });
+    if (use == shapes_.end())
+      shapes_.push_back(shape_use{s, 1});
+    else
+      ++use->count;
+    return true;
+  }
 
-  /// Removes `pattern`. Returns false when absent. Prunes empty nodes.
-  bool erase(std::string_view pattern);
+  /// Removes `pattern`. Returns false when absent.
+  bool erase(std::string_view pattern) {
+    auto it = by_pattern_.find(std::string{pattern});
+    if (it == by_pattern_.end())
+      return false;
+    topic_segments segs;
+    parse_pattern(it->first, segs);
+    auto s = shape_of(segs);
+    by_pattern_.erase(it);
+    auto use = std::find_if(shapes_.begin(), shapes_.end(),
+                            [&](const shape_use& u) { return u.what == s; });
+    if (use != shapes_.end() && --use->count == 0) {
+      *use = shapes_.back();
+      shapes_.pop_back();
+    }
+    return true;
+  }
 
   /// The value stored for exactly this pattern, or nullptr.
-  Value* find(std::string_view pattern);
+  Value* find(std::string_view pattern) {
+    auto it = by_pattern_.find(std::string{pattern});
+    return it == by_pattern_.end() ? nullptr : &it->second;
+  }
 
-  /// The value stored for exactly this pattern, or nullptr.
-  const Value* find(std::string_view pattern) const;
+  const Value* find(std::string_view pattern) const {
+    auto it = by_pattern_.find(std::string{pattern});
+    return it == by_pattern_.end() ? nullptr : &it->second;
+  }
 
   /// Calls `fn(const Value&)` once for every stored pattern that matches
-  /// the concrete, already parsed `topic`. Does not allocate.
+  /// the concrete, already parsed `topic`. Does not allocate once the
+  /// thread's key buffer has grown to the longest topic.
   template <class F>
-  void match(const topic_segments& topic, F&& fn) const;
-
-  /// Calls `fn(std::string_view pattern, const Value&)` for every stored
-  /// pattern, in no particular order. Allocates one buffer for the text;
-  /// meant for snapshots (interest exchange, the console), not the hot path.
-  template <class F>
-  void for_each(F&& fn) const;
-
-  std::size_t size() const { return size_; }
-
-  bool empty() const { return size_ == 0; }
-
-  /// Removes every pattern.
-  void clear() {
-    root_ = node{};
-    size_ = 0;
+  void match(const topic_segments& topic, F&& fn) const {
+    thread_local std::string key;
+    auto depth = topic.size();
+    for (auto& use : shapes_) {
+      auto& s = use.what;
+      if (s.tail ? depth < s.length : depth != s.length)
+        continue;
+      std::size_t fixed = s.tail ? s.length - 1u : s.length;
+      key.clear();
+      for (std::size_t i = 0; i < fixed; ++i) {
+        if (i > 0)
+          key += ':';
+        if ((s.stars >> i) & 1u)
+          key += '*';
+        else
+          key.append(topic[i]);
+      }
+      if (s.tail) {
+        if (fixed > 0)
+          key += ':';
+        key += '>';
+      }
+      auto it = by_pattern_.find(key);
+      if (it != by_pattern_.end())
+        fn(it->second);
+    }
   }
+
+  /// Calls `fn(std::string_view pattern, const Value&)` for every entry, in
+  /// no particular order (snapshots: interest exchange, the console).
+  template <class F>
+  void for_each(F&& fn) const {
+    for (auto& [pattern, value] : by_pattern_)
+      fn(std::string_view{pattern}, value);
+  }
+
+  std::size_t size() const { return by_pattern_.size(); }
+
+  bool empty() const { return by_pattern_.empty(); }
+
+  void clear() {
+    by_pattern_.clear();
+    shapes_.clear();
+  }
+
+  /// How many distinct shapes are in use: the number of lookups a match
+  /// may cost.
+  std::size_t shapes() const { return shapes_.size(); }
 
 private:
-  struct node {
-    // This node's segment. The parent's map keys are views into it, which
-    // stay valid because nodes live on the heap and never move; that lets
-    // lookups by std::string_view (C++17 has no heterogeneous lookup for
-    // unordered_map) run without building a std::string.
-    std::string segment;
-    std::unordered_map<std::string_view, std::unique_ptr<node>> children;
-    std::unique_ptr<node> star; // `*`: exactly one segment
-    std::unique_ptr<node> gt;   // `>`: one or more segments; always a leaf
-    std::optional<Value> value;
+  struct shape {
+    uint8_t length = 0; ///< segments, including a final `>`
+    bool tail = false;  ///< ends in `>`
+    uint16_t stars = 0; ///< bit i set: segment i is `*`
 
-    bool prunable() const { return !value && children.empty() && !star && !gt; }
+    bool operator==(const shape& other) const {
+      return length == other.length && tail == other.tail
+             && stars == other.stars;
+    }
   };
 
-  const node* find_node(const topic_segments& segs) const;
+  struct shape_use {
+    shape what;
+    std::size_t count; ///< patterns of this shape
+  };
 
-  template <class F>
-  static void match_at(const node& n, const topic_segments& topic,
-                       std::size_t i, F& fn);
+  static shape shape_of(const topic_segments& segs) {
+    shape s;
+    s.length = static_cast<uint8_t>(segs.size());
+    for (std::size_t i = 0; i < segs.size(); ++i) {
+      if (segs[i] == "*")
+        s.stars |= static_cast<uint16_t>(1u << i);
+      else if (segs[i] == ">")
+        s.tail = true;
+    }
+    return s;
+  }
 
-  // Returns true when the child at `i` became empty and may be dropped.
-  bool erase_at(node& n, const topic_segments& segs, std::size_t i);
-
-  template <class F>
-  static void for_each_at(const node& n, std::string& text, F& fn);
-
-  node root_;
-  std::size_t size_ = 0;
+  std::unordered_map<std::string, Value> by_pattern_;
+  std::vector<shape_use> shapes_;
 };
-
-template <class Value>
-bool pattern_index<Value>::insert(std::string_view pattern, Value value) {
-  topic_segments segs;
-  if (!parse_pattern(pattern, segs))
-    return false;
-  // Walk first so that a duplicate leaves the trie as it was (no empty
-  // nodes created on the way).
-  if (find_node(segs) != nullptr)
-    return false;
-  node* cur = &root_;
-  for (auto seg : segs) {
-    std::unique_ptr<node>* slot;
-    if (seg == "*") {
-      slot = &cur->star;
-    } else if (seg == ">") {
-      slot = &cur->gt;
-    } else {
-      auto i = cur->children.find(seg);
-      if (i != cur->children.end()) {
-        cur = i->second.get();
-        continue;
-      }
-      auto child = std::make_unique<node>();
-      child->segment.assign(seg);
-      std::string_view key = child->segment;
-      cur = cur->children.emplace(key, std::move(child)).first->second.get();
-      continue;
-    }
-    if (!*slot) {
-      *slot = std::make_unique<node>();
-      (*slot)->segment.assign(seg);
-    }
-    cur = slot->get();
-  }
-  cur->value.emplace(std::move(value));
-  ++size_;
-  return true;
-}
-
-template <class Value>
-bool pattern_index<Value>::erase(std::string_view pattern) {
-  topic_segments segs;
-  if (!parse_pattern(pattern, segs) || find_node(segs) == nullptr)
-    return false;
-  erase_at(root_, segs, 0);
-  --size_;
-  return true;
-}
-
-template <class Value>
-bool pattern_index<Value>::erase_at(node& n, const topic_segments& segs,
-                                    std::size_t i) {
-  if (i == segs.size()) {
-    n.value.reset();
-    return n.prunable();
-  }
-  auto seg = segs[i];
-  if (seg == "*" || seg == ">") {
-    auto& slot = seg == "*" ? n.star : n.gt;
-    if (erase_at(*slot, segs, i + 1))
-      slot.reset();
-  } else {
-    auto it = n.children.find(seg);
-    if (erase_at(*it->second, segs, i + 1))
-      n.children.erase(it);
-  }
-  return n.prunable();
-}
-
-template <class Value>
-const typename pattern_index<Value>::node*
-pattern_index<Value>::find_node(const topic_segments& segs) const {
-  const node* cur = &root_;
-  for (auto seg : segs) {
-    if (seg == "*") {
-      cur = cur->star.get();
-    } else if (seg == ">") {
-      cur = cur->gt.get();
-    } else {
-      auto i = cur->children.find(seg);
-      cur = i == cur->children.end() ? nullptr : i->second.get();
-    }
-    if (cur == nullptr)
-      return nullptr;
-  }
-  return cur->value ? cur : nullptr;
-}
-
-template <class Value>
-Value* pattern_index<Value>::find(std::string_view pattern) {
-  return const_cast<Value*>(std::as_const(*this).find(pattern));
-}
-
-template <class Value>
-const Value* pattern_index<Value>::find(std::string_view pattern) const {
-  topic_segments segs;
-  if (!parse_pattern(pattern, segs))
-    return nullptr;
-  auto n = find_node(segs);
-  return n != nullptr ? &*n->value : nullptr;
-}
-
-template <class Value>
-template <class F>
-void pattern_index<Value>::match(const topic_segments& topic, F&& fn) const {
-  if (topic.size() == 0)
-    return;
-  match_at(root_, topic, 0, fn);
-}
-
-template <class Value>
-template <class F>
-void pattern_index<Value>::match_at(const node& n, const topic_segments& topic,
-                                    std::size_t i, F& fn) {
-  if (i == topic.size()) {
-    if (n.value)
-      fn(*n.value);
-    return;
-  }
-  // At least one segment remains, which is all `>` asks for.
-  if (n.gt && n.gt->value)
-    fn(*n.gt->value);
-  if (!n.children.empty()) {
-    auto it = n.children.find(topic[i]);
-    if (it != n.children.end())
-      match_at(*it->second, topic, i + 1, fn);
-  }
-  if (n.star)
-    match_at(*n.star, topic, i + 1, fn);
-}
-
-template <class Value>
-template <class F>
-void pattern_index<Value>::for_each(F&& fn) const {
-  std::string text;
-  text.reserve(max_topic_bytes);
-  for_each_at(root_, text, fn);
-}
-
-template <class Value>
-template <class F>
-void pattern_index<Value>::for_each_at(const node& n, std::string& text,
-                                       F& fn) {
-  if (n.value)
-    fn(std::string_view{text}, *n.value);
-  auto visit = [&](const node& child) {
-    auto mark = text.size();
-    if (!text.empty())
-      text += ':';
-    text += child.segment;
-    for_each_at(child, text, fn);
-    text.resize(mark);
-  };
-  for (auto& kv : n.children)
-    visit(*kv.second);
-  if (n.star)
-    visit(*n.star);
-  if (n.gt)
-    visit(*n.gt);
-}
 
 } // namespace herald::protocol

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_packages=(g++ cmake ninja-build libcaf-dev libboost-dev rapidjson-dev
-  libspdlog-dev libssl-dev)
+  libspdlog-dev libssl-dev libbenchmark-dev)
 test_packages=(chromium tmux curl)
 
 want=("${build_packages[@]}")
