@@ -1,5 +1,6 @@
 #include "actors/clock.hpp"
 #include "net/handlers.hpp"
+#include "net/log.hpp"
 #include "protocol/publish.hpp"
 
 #include <caf/all.hpp>
@@ -60,6 +61,8 @@ response refuse(net_context& ctx, const request& req,
 response handle_publish(net_context& ctx, const request& req, bool batch) {
   if (!api_key_ok(ctx, req)) {
     ctx.node->metrics.api_key_failures.fetch_add(1, std::memory_order_relaxed);
+    log_net()->info("publish refused: {} API key",
+                    bearer(req) ? "unknown" : "missing");
     auto res = make_error(req, http::status::unauthorized, "UNAUTHORIZED",
                           "missing or unknown API key");
     res.set(http::field::www_authenticate, "Bearer");
