@@ -125,6 +125,14 @@ std::vector<key_spec> make_table() {
   t.push_back(integer(
       "threads.actors", [](settings& s) -> field { return &s.threads.actors; },
       1, 64, "CAF scheduler worker threads running the actors."));
+  t.push_back(choice(
+      "threads.scheduler",
+      [](settings& s) -> field { return &s.threads.scheduler; },
+      {"sharing", "stealing"},
+      "CAF scheduler policy. sharing: one queue, idle workers wake as soon "
+      "as work arrives; stealing: per-worker queues, idle workers poll and "
+      "back off into sleeps of up to 10 ms (CAF 0.17), which adds latency "
+      "at every hand-off between actors and sockets."));
   t.push_back(secret(
       str(
           "auth.jwt.hs256_secret",

@@ -21,6 +21,10 @@ struct listen_settings {
 struct thread_settings {
   unsigned io = 1;     ///< threads.io: Asio threads running sockets
   unsigned actors = 2; ///< threads.actors: CAF scheduler workers
+  /// threads.scheduler: sharing (one queue, workers sleep on a condition
+  /// variable and wake at once) or stealing (per-worker queues, idle
+  /// workers poll and back off into sleeps of up to 10 ms)
+  std::string scheduler = "sharing";
 };
 
 struct auth_settings {

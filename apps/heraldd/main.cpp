@@ -99,6 +99,9 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.threads.actors));
+  caf_cfg.set("scheduler.policy", cfg.threads.scheduler == "stealing"
+                                      ? caf::atom("stealing")
+                                      : caf::atom("sharing"));
   caf_cfg.set("logger.file-verbosity", caf::atom("quiet"));
   caf_cfg.set("logger.console-verbosity", caf::atom("quiet"));
   caf::actor_system sys{caf_cfg};
