@@ -31,8 +31,8 @@ void push(connection_state& st, std::string_view json) {
 
 subscription* find_subscription(connection_state& st, std::string_view p) {
   for (auto& sub : st.subs)
-    if (sub->pattern == p)
-      return sub.get();
+    if (sub.pattern == p)
+      return &sub;
   return nullptr;
 }
 
@@ -45,9 +45,10 @@ bool is_canonical_copy(const connection_state& st, const event& ev,
   topic_segments topic;
   if (!parse_topic(ev.topic, topic))
     return false;
+  topic_segments pattern;
   for (auto& sub : st.subs)
-    if (pattern_matches(sub->segments, topic))
-      return sub->key == key;
+    if (parse_pattern(sub.pattern, pattern) && pattern_matches(pattern, topic))
+      return sub.key == key;
   return false;
 }
 
@@ -112,11 +113,7 @@ void subscribe(self_ptr self, const client_frame& frame) {
                          + " subscriptions per connection");
         continue;
       }
-      auto sub = std::make_unique<subscription>();
-      sub->pattern = topic;
-      parse_pattern(sub->pattern, sub->segments);
-      sub->key = pattern_key(sub->pattern);
-      st.subs.push_back(std::move(sub));
+      st.subs.push_back(subscription{topic, pattern_key(topic)});
       st.ctx->metrics.subscriptions.fetch_add(1, std::memory_order_relaxed);
       // The router handles this before any publish the client can make
       // after reading our ack, so the ack may go out at once.
@@ -140,7 +137,7 @@ void unsubscribe(self_ptr self, const client_frame& frame) {
       continue;
     }
     auto i = std::find_if(st.subs.begin(), st.subs.end(),
-                          [&](auto& sub) { return sub->pattern == topic; });
+                          [&](auto& sub) { return sub.pattern == topic; });
     if (i != st.subs.end()) {
       st.subs.erase(i);
       st.ctx->metrics.subscriptions.fetch_sub(1, std::memory_order_relaxed);
@@ -212,7 +209,7 @@ void on_frame(self_ptr self, const std::string& text) {
 void release_subscriptions(self_ptr self) {
   auto& st = self->state;
   for (auto& sub : st.subs)
-    self->send(st.router, unsubscribe_atom::value, sub->pattern,
+    self->send(st.router, unsubscribe_atom::value, sub.pattern,
                connection_actor{self});
   st.ctx->metrics.subscriptions.fetch_sub(static_cast<int64_t>(st.subs.size()),
                                           std::memory_order_relaxed);
@@ -252,7 +249,7 @@ connection(connection_actor::stateful_pointer<connection_state> self,
         // Copies may still arrive from a pattern just unsubscribed: the key
         // is checked even with one subscription left.
         if (st.subs.empty()
-            || (st.subs.size() == 1 ? st.subs.front()->key != key
+            || (st.subs.size() == 1 ? st.subs.front().key != key
                                     : !is_canonical_copy(st, *ev, key)))
           return;
         auto& metrics = st.ctx->metrics;

@@ -16,11 +16,11 @@
 
 namespace herald::actors {
 
-/// One subscription of a connection. Heap-allocated so that `segments`,
-/// views into `pattern`, stay valid while the vector holding it grows.
+/// One subscription of a connection. The pattern is split only when an
+/// event has to be checked against several subscriptions (rare), so an
+/// idle subscription costs its text and key and nothing more.
 struct subscription {
   std::string pattern;
-  protocol::topic_segments segments;
   uint64_t key = 0;
 };
 
@@ -32,7 +32,7 @@ struct connection_state {
   protocol::identity who;
   sink_ptr sink;
   router_actor router;
-  std::vector<std::unique_ptr<subscription>> subs;
+  std::vector<subscription> subs;
   std::optional<protocol::token_bucket> budget;
   uint32_t strikes = 0; ///< RATE_LIMITED answers since the last accepted frame
   bool closing = false;

@@ -64,11 +64,13 @@ void ws_session::on_handshake_written(error_code ec) {
   }
   socket_.non_blocking(true, ec);
   last_heard_ = clock::now();
-  actor_ = actors::spawn_connection(*ctx_->system, ctx_->node, who_,
+  // The identity moves to its actor: the session keeps no copy.
+  auto user = who_.sub;
+  actor_ = actors::spawn_connection(*ctx_->system, ctx_->node, std::move(who_),
                                     shared_from_this(), ctx_->router);
   ctx_->node->metrics.connections_total.fetch_add(1, std::memory_order_relaxed);
   ctx_->sessions.add(shared_from_this());
-  log_net()->debug("ws {} open for user {}", actor_.id(), who_.sub);
+  log_net()->debug("ws {} open for user {}", actor_.id(), user);
   arm_ping();
   do_wait_readable();
 }
@@ -246,21 +248,23 @@ void ws_session::write_next() {
     return;
   // Everything queued since the last write, in one gather write.
   std::size_t bytes = 0;
+  std::size_t taken = 0;
   buffers_.clear();
-  while (!queue_.empty() && in_flight_.size() < max_gather_frames
+  while (taken < queue_.size() && taken < max_gather_frames
          && (bytes == 0
-             || bytes + queue_.front().frame->size() <= max_gather_bytes)) {
-    auto item = std::move(queue_.front());
-    queue_.pop_front();
+             || bytes + queue_[taken].frame->size() <= max_gather_bytes)) {
+    auto& item = queue_[taken++];
     bytes += item.frame->size();
     buffers_.emplace_back(item.frame->data(), item.frame->size());
     bool is_close = item.what == queued::kind::close;
     in_flight_.push_back(std::move(item));
     if (is_close) {
-      queue_.clear(); // nothing follows a close frame
+      taken = queue_.size(); // nothing follows a close frame
       break;
     }
   }
+  queue_.erase(queue_.begin(),
+               queue_.begin() + static_cast<std::ptrdiff_t>(taken));
   write_in_flight_ = true;
   asio::async_write(socket_, buffers_,
                     [self = shared_from_this()](error_code ec, std::size_t n) {
@@ -312,7 +316,7 @@ void ws_session::begin_closing() {
     // A slow consumer gets no more of its backlog: only the write already
     // in flight finishes, then the close frame.
     uint64_t dropped = 0;
-    std::deque<queued> kept;
+    std::vector<queued> kept;
     for (auto& item : queue_)
       if (item.what == queued::kind::data)
         dropped += item.frame->size();

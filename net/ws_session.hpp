@@ -20,7 +20,6 @@
 #include <boost/beast/core/error.hpp>
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -87,7 +86,9 @@ private:
     actors::frame_ptr frame;
     enum class kind : uint8_t { data, control, close } what;
   };
-  std::deque<queued> queue_;                       ///< to write, in order
+  // A vector, not a deque: libstdc++'s deque allocates ~600 bytes when
+  // constructed, for every idle connection.
+  std::vector<queued> queue_;                      ///< to write, in order
   std::vector<queued> in_flight_;                  ///< the write under way
   std::vector<boost::asio::const_buffer> buffers_; ///< its gather list
   bool write_in_flight_ = false;

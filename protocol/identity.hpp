@@ -14,9 +14,11 @@ struct identity {
   std::vector<std::string> agent_ids;
   std::string tenant_id;
   std::string org_id;
-  /// Every string, number or string-array claim by name (a scalar is a
-  /// one-element vector; numbers are rendered as JSON renders them), so that
-  /// configured permission rules can name any claim.
+  /// Every other string, number, bool or string-array claim by name (a
+  /// scalar is a one-element vector), so that configured permission rules
+  /// can name any claim. The claims of the typed fields above are not
+  /// repeated here (permission rules fall back to the typed fields), nor
+  /// are exp, nbf and iat.
   std::unordered_map<std::string, std::vector<std::string>> claims;
 
   bool anonymous() const { return sub.empty(); }

@@ -332,6 +332,10 @@ jwt_verifier::impl::verify(std::string_view token, int64_t now) const {
     std::string name{m.name.GetString(), m.name.GetStringLength()};
     // The well-known claims fill the typed fields; a list-valued one given
     // as a scalar (`"roles":"admin"`) still counts as a one-element list.
+    // Only the others go into the map: every connection keeps its identity
+    // for life, so nothing is stored twice, and the time claims, already
+    // checked, are not kept.
+    bool typed = true;
     if (name == "roles")
       who.roles = values;
     else if (name == "agent_ids")
@@ -342,7 +346,12 @@ jwt_verifier::impl::verify(std::string_view token, int64_t now) const {
       who.tenant_id = values.front();
     else if (!m.value.IsArray() && name == "org_id")
       who.org_id = values.front();
-    who.claims.emplace(std::move(name), std::move(values));
+    else if (name == "sub" || name == "exp" || name == "nbf" || name == "iat")
+      ;
+    else
+      typed = false;
+    if (!typed)
+      who.claims.emplace(std::move(name), std::move(values));
   }
   return who;
 }

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_packages=(g++ cmake ninja-build libcaf-dev libboost-dev rapidjson-dev
-  libspdlog-dev libssl-dev libbenchmark-dev)
+  libspdlog-dev libssl-dev libbenchmark-dev libjemalloc-dev)
 test_packages=(chromium tmux curl)
 
 want=("${build_packages[@]}")
