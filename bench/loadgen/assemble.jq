@@ -1,0 +1,80 @@
+# Builds bench/results/latest.json from the generator's runs (one JSON
+# object per run, tagged with scenario, server and label by bench/run.sh)
+# and the Google Benchmark output of herald-bench-index.
+def run(s; v; l): first($runs[] | select(.scenario == s and .server == v
+                                          and .label == l)) // null;
+def ratio(a; b): if a == null or b == null or b == 0 then null
+                 else (a / b * 1000 | round) / 1000 end;
+def summary: {
+  server, label: .label, server_survived, conditions,
+  connections, subscribed, subscribe_s,
+  published, accepted, refused, status, received, window_s,
+  deliveries_per_s: (.deliveries_per_s | round),
+  accepted_per_s: (.accepted_per_s | round),
+  latency_us, errors, generator_cpu_s, generator_cpu_window_s,
+  server_cpu_window_s: .server_stats.cpu_window_s,
+  deliveries_per_server_cpu_s: (.server_stats.deliveries_per_cpu_s | round),
+  accepted_per_server_cpu_s: (.server_stats.accepted_per_cpu_s | round),
+  server_rss_end_kb: .server_stats.rss_end_kb
+};
+def scenario(s): [$runs[] | select(.scenario == s) | summary];
+
+(run("fanout"; "herald"; "window").deliveries_per_s) as $fh
+| (run("fanout"; "ceiling"; "window").deliveries_per_s) as $fc
+| (run("fanout"; "peer"; "window").deliveries_per_s) as $fp
+| (run("fanout"; "herald"; "window").server_stats.deliveries_per_cpu_s) as $ch
+| (run("fanout"; "ceiling"; "window").server_stats.deliveries_per_cpu_s) as $cc
+| (run("fanout"; "peer"; "window").server_stats.deliveries_per_cpu_s) as $cp
+| ([$runs[] | select(.scenario == "idle" and .server == "herald")]
+   | max_by(.subscribed)) as $idle_h
+| run("latency"; "herald"; "rate200") as $lat
+| ($index[0].benchmarks // []) as $bm
+| {
+  generated: $date, commit: $commit, quick: ($quick == 1),
+  machine: {cores: $cores, cpu: $cpu, kernel: $kernel,
+            open_files_limit: $nofile},
+  herald_config: {threads_io: $io, threads_actors: $actors,
+                  log_level: "warn", max_backlog_bytes: 67108864,
+                  max_publish_queue: 1000000},
+  notes: ($notes | split("\n") | map(select(length > 0))),
+  scenarios: {
+    idle: [$runs[] | select(.scenario == "idle") | {
+      server, connections_requested: (.label | tonumber),
+      connections: .subscribed, subscribe_s,
+      server_rss_base_kb: .server_stats.rss_base_kb,
+      server_rss_subscribed_kb: .server_stats.rss_subscribed_kb,
+      bytes_per_connection: (.server_stats.rss_per_conn_bytes | round),
+      generator_cpu_s, errors, cores: .conditions.cores}],
+    fanout: {runs: scenario("fanout"),
+             ratios: {herald_over_ceiling: ratio($fh; $fc),
+                      herald_over_peer: ratio($fh; $fp),
+                      per_cpu_herald_over_ceiling: ratio($ch; $cc),
+                      per_cpu_herald_over_peer: ratio($ch; $cp)}},
+    topics: {runs: scenario("topics")},
+    latency: {runs: scenario("latency")},
+    publish: {runs: scenario("publish")},
+    index: {context: ($index[0].context // null),
+            benchmarks: [$bm[] | select(.run_type != "aggregate"
+                                         or .aggregate_name == "median")
+                         | {name, real_time, cpu_time, time_unit,
+                            iterations}]}
+  },
+  targets: {
+    fanout_vs_ceiling: {target: ">= 0.6", value: ratio($fh; $fc)},
+    fanout_vs_peer: {target: ">= 5", value: ratio($fh; $fp)},
+    idle_bytes_per_connection: {
+      target: "<= 4096 at 100000",
+      value: ($idle_h.server_stats.rss_per_conn_bytes // null | if . then round
+              else . end),
+      at_connections: ($idle_h.subscribed // null)},
+    latency_p99_us: {target: "< 5000", value: $lat.latency_us.p99},
+    latency_p50_us: {target: "< 1000", value: $lat.latency_us.p50},
+    publish_single_per_s: {target: ">= 50000",
+      value: (run("publish"; "herald"; "single").accepted_per_s // null
+              | if . then round else . end)},
+    publish_batch_events_per_s: {target: ">= 300000",
+      value: (run("publish"; "herald"; "batch100").accepted_per_s // null
+              | if . then round else . end)}
+  },
+  runs: $runs
+}

@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# bench/run.sh [--quick] [--only LIST]: builds what the benchmarks need, runs
+# the scenarios of issue 3 against Herald, the ceiling and the ws peer on
+# loopback, and writes bench/results/latest.json and bench/results/report.md
+# (charts in bench/results/*.png). See bench/README.md.
+#
+#   --quick       every scenario at reduced scale (seconds, not minutes)
+#   --only LIST   comma-separated subset of: idle,fanout,topics,latency,
+#                 publish,index
+#   BUILD_DIR     build directory (default build-bench, relative to the repo)
+#   BENCH_KEEP=1  keep the working directory (configs, raw runs, logs)
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-build-bench}
+[[ $BUILD_DIR = /* ]] || BUILD_DIR=$ROOT/$BUILD_DIR
+QUICK=0
+ONLY=idle,fanout,topics,latency,publish,index
+while (($#)); do
+  case $1 in
+    --quick) QUICK=1 ;;
+    --only) ONLY=$2; shift ;;
+    --only=*) ONLY=${1#--only=} ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+wanted() { [[ ",$ONLY," == *",$1,"* ]]; }
+
+RESULTS=$ROOT/bench/results
+WORK=$(mktemp -d /tmp/herald-bench.XXXXXX)
+mkdir -p "$RESULTS"
+note() { echo "bench: $*" >&2; echo "$*" >>"$WORK/notes.txt"; }
+log() { echo "bench: $*" >&2; }
+
+# -- tools -------------------------------------------------------------------
+need_pkgs=()
+command -v jq >/dev/null || need_pkgs+=(jq)
+command -v gnuplot >/dev/null || need_pkgs+=(gnuplot-nox)
+if ((${#need_pkgs[@]})); then
+  log "installing ${need_pkgs[*]}"
+  SUDO=; ((EUID)) && SUDO=sudo
+  $SUDO apt-get install -y "${need_pkgs[@]}" >/dev/null 2>&1 \
+    || { $SUDO apt-get update >/dev/null 2>&1 \
+         && $SUDO apt-get install -y "${need_pkgs[@]}" >/dev/null 2>&1; } \
+    || log "could not install ${need_pkgs[*]}"
+fi
+command -v jq >/dev/null || { echo "bench: jq is required" >&2; exit 1; }
+
+# -- build -------------------------------------------------------------------
+if [[ ! -f $BUILD_DIR/build.ninja && ! -f $BUILD_DIR/Makefile ]]; then
+  gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
+  cmake -S "$ROOT" -B "$BUILD_DIR" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release \
+    >"$WORK/cmake.log" 2>&1 || { cat "$WORK/cmake.log"; exit 1; }
+fi
+targets=$(cmake --build "$BUILD_DIR" --target help 2>/dev/null)
+declare -A HAVE
+for t in heraldd herald-loadgen herald-ceiling herald-bench-index; do
+  if grep -qE "(^|[ /])$t(:| )" <<<"$targets"; then
+    log "building $t"
+    if cmake --build "$BUILD_DIR" --target "$t" -j"$(nproc)" \
+         >"$WORK/build-$t.log" 2>&1; then
+      HAVE[$t]=1
+    else
+      tail -20 "$WORK/build-$t.log" >&2
+      note "$t: build failed; its parts are skipped"
+    fi
+  else
+    note "$t: no such target yet; its parts are skipped"
+  fi
+done
+[[ ${HAVE[heraldd]:-} && ${HAVE[herald-loadgen]:-} ]] \
+  || { echo "bench: heraldd and herald-loadgen are required" >&2; exit 1; }
+bin() { find "$BUILD_DIR" -type f -name "$1" -perm -u+x | head -1; }
+HERALDD=$(bin heraldd)
+LOADGEN=$(bin herald-loadgen)
+CEILING=$([[ ${HAVE[herald-ceiling]:-} ]] && bin herald-ceiling)
+INDEX=$([[ ${HAVE[herald-bench-index]:-} ]] && bin herald-bench-index)
+PEER_JS=
+for f in "$ROOT"/bench/peer/ws-peer.mjs "$ROOT"/bench/peer/server.{mjs,js}; do
+  [[ -f $f ]] && PEER_JS=$f && break
+done
+if [[ -n $PEER_JS && ! -d $ROOT/bench/peer/node_modules/ws ]]; then
+  (cd "$ROOT/bench/peer" && npm ci --no-audit --no-fund >"$WORK/npm.log" 2>&1) \
+    || note "peer: npm install failed"
+fi
+[[ -n $PEER_JS ]] || note "peer: bench/peer/ws-peer.mjs missing; peer runs skipped"
+
+# -- the machine ---------------------------------------------------------------
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+NOFILE=$(ulimit -n)
+PORT_RANGE_FILE=/proc/sys/net/ipv4/ip_local_port_range
+OLD_RANGE=$(tr '\t' ' ' <"$PORT_RANGE_FILE" 2>/dev/null)
+if echo "1024 65535" >"$PORT_RANGE_FILE" 2>/dev/null; then
+  log "ip_local_port_range 1024 65535 (was $OLD_RANGE)"
+else
+  OLD_RANGE=
+  note "ip_local_port_range not writable; left at $(tr '\t' ' ' <$PORT_RANGE_FILE)"
+fi
+# Connections a server and the generator can each hold on this machine.
+MAX_CONNS=$((NOFILE - 100))
+CORES=$(nproc)
+
+# -- servers -------------------------------------------------------------------
+SERVER_PID=
+SERVER_PORT=
+SECRET="bench-secret-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+API_KEY="bench-key-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+HERALD_IO=${HERALD_BENCH_THREADS_IO:-1}
+HERALD_ACTORS=${HERALD_BENCH_THREADS_ACTORS:-2}
+cat >"$WORK/herald.jsonc" <<EOF
+{
+  "node": {"name": "bench"},
+  "listen": {"address": "127.0.0.1", "port": 0},
+  "threads": {"io": $HERALD_IO, "actors": $HERALD_ACTORS},
+  "auth": {"jwt": {"hs256_secret": "$SECRET"}, "api_keys": ["$API_KEY"]},
+  "limits": {
+    "rate_per_second": 100000, "rate_burst": 100000,
+    "max_backlog_bytes": 67108864, "max_publish_queue": 1000000,
+    "max_batch_events": 1000, "max_body_bytes": 1048576
+  },
+  "log": {"level": "warn"}
+}
+EOF
+
+stop_server() {
+  [[ -n $SERVER_PID ]] || return 0
+  kill -TERM "$SERVER_PID" 2>/dev/null
+  for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$SERVER_PID" 2>/dev/null
+  wait "$SERVER_PID" 2>/dev/null
+  SERVER_PID=
+}
+cleanup() {
+  stop_server
+  [[ -n $OLD_RANGE ]] && echo "$OLD_RANGE" >"$PORT_RANGE_FILE" 2>/dev/null
+  if [[ -n ${BENCH_KEEP:-} ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_server herald|ceiling|peer: starts it on a free port, waits for its
+# `listening on http://HOST:PORT` line; sets SERVER_PID and SERVER_PORT.
+start_server() {
+  local name=$1 out=$WORK/$1.out
+  : >"$out"
+  case $name in
+    herald) "$HERALDD" --config "$WORK/herald.jsonc" >"$out" 2>"$WORK/$name.err" & ;;
+    ceiling) "$CEILING" --port 0 >"$out" 2>"$WORK/$name.err" & ;;
+    peer) node "$PEER_JS" --port 0 >"$out" 2>"$WORK/$name.err" & ;;
+  esac
+  SERVER_PID=$!
+  SERVER_PORT=
+  for _ in $(seq 200); do
+    SERVER_PORT=$(sed -n 's|.*listening on http://[^ ]*:\([0-9][0-9]*\).*|\1|p' "$out" | head -1)
+    [[ -n $SERVER_PORT ]] && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  note "$name did not start: $(tail -3 "$WORK/$name.err" | tr '\n' ' ')"
+  stop_server
+  return 1
+}
+available() {
+  case $1 in
+    herald) return 0 ;;
+    ceiling) [[ -n $CEILING ]] ;;
+    peer) [[ -n $PEER_JS ]] ;;
+  esac
+}
+
+# loadgen SCENARIO SERVER LABEL [loadgen flags...]: runs the generator against
+# a fresh server and appends its result, tagged, to $WORK/runs.jsonl.
+loadgen() {
+  local scenario=$1 server=$2 label=$3; shift 3
+  available "$server" || return 0
+  start_server "$server" || return 0
+  log "$scenario/$server/$label: $*"
+  local out=$WORK/$scenario-$server-$label.json
+  "$LOADGEN" --port "$SERVER_PORT" --secret "$SECRET" --api-key "$API_KEY" \
+    --server-pid "$SERVER_PID" --settle 0.5 "$@" >"$out" 2>"$WORK/loadgen.err"
+  local rc=$?
+  local alive=true
+  kill -0 "$SERVER_PID" 2>/dev/null || alive=false
+  stop_server
+  if [[ $rc -ne 0 || ! -s $out ]]; then
+    note "$scenario/$server/$label: loadgen failed (rc $rc): $(tail -2 "$WORK/loadgen.err" | tr '\n' ' ')"
+    return 0
+  fi
+  jq -c --arg s "$scenario" --arg v "$server" --arg l "$label" \
+    --argjson alive "$alive" \
+    '{scenario:$s, server:$v, label:$l, server_survived:$alive} + .' \
+    "$out" >>"$WORK/runs.jsonl"
+  jq -r '"bench:   subscribed \(.subscribed)/\(.conditions.connections), deliveries/s \(.deliveries_per_s|floor), accepted/s \(.accepted_per_s|floor), p99 \(.latency_us.p99) us, gen cpu \(.generator_cpu_s) s, errors \(.errors|tostring)"' "$out" >&2
+}
+
+if ((QUICK)); then
+  IDLE_SIZES="2000"; DUR=3; WARM=0.5; FAN_SUBS=1000; TOPICS=1000; TPC=10
+  LAT_SUBS=1000
+else
+  IDLE_SIZES="10000 100000"; DUR=10; WARM=1; FAN_SUBS=1000; TOPICS=10000
+  TPC=10; LAT_SUBS=1000
+fi
+: >"$WORK/runs.jsonl"
+
+# 1. Idle memory: server RSS above its empty baseline, per connection.
+if wanted idle; then
+  for n in $IDLE_SIZES; do
+    m=$n
+    if ((n > MAX_CONNS)); then
+      m=$MAX_CONNS
+      note "idle $n: open-files hard limit $NOFILE (no CAP_SYS_RESOURCE to raise it); measured at $m connections"
+    fi
+    for s in herald ceiling peer; do
+      loadgen idle "$s" "$n" --connections "$m" --topics 1 --settle 3 \
+        --connect-timeout 300 --connect-concurrency 512
+    done
+  done
+fi
+
+# 2. Fan-out: 1,000 subscribers on one topic, 100-byte payloads, as fast as
+# the server delivers (a window of deliveries owed keeps queues bounded).
+FAN_FLAGS=(--connections "$FAN_SUBS" --topics 1 --payload 100
+  --publish-conns 4 --pipeline 16 --max-outstanding $((FAN_SUBS * 256))
+  --warmup "$WARM" --duration "$DUR")
+if wanted fanout; then
+  for s in herald ceiling peer; do
+    loadgen fanout "$s" window "${FAN_FLAGS[@]}"
+  done
+  # Herald alone, open loop: publishing exactly as fast as it accepts.
+  loadgen fanout herald open --connections "$FAN_SUBS" --topics 1 \
+    --payload 100 --publish-conns 4 --pipeline 16 --warmup "$WARM" \
+    --duration "$DUR"
+fi
+
+# 3. Many topics: 10 subscribers per topic, publishes spread round-robin.
+if wanted topics; then
+  conns=$((TOPICS * 10 / TPC))
+  for s in herald peer; do
+    loadgen topics "$s" "$TOPICS" --connections "$conns" \
+      --topics "$TOPICS" --topics-per-conn "$TPC" --payload 100 \
+      --publish-conns 4 --pipeline 8 --batch 20 --max-outstanding 20000 \
+      --warmup "$WARM" --duration "$DUR" --connect-timeout 300
+  done
+fi
+
+# 4. Latency: 1,000 subscribers, 200 publishes/s.
+if wanted latency; then
+  for s in herald ceiling peer; do
+    loadgen latency "$s" rate200 --connections "$LAT_SUBS" --topics 1 \
+      --payload 100 --publish-conns 1 --rate 200 --warmup "$WARM" \
+      --duration "$DUR"
+  done
+fi
+
+# 5. Publish API: one topic, one subscriber, single and batched publishes.
+if wanted publish; then
+  for s in herald ceiling peer; do
+    loadgen publish "$s" single --connections 1 --topics 1 --payload 100 \
+      --publish-conns 4 --pipeline 32 --warmup "$WARM" --duration "$DUR"
+    loadgen publish "$s" batch100 --connections 1 --topics 1 --payload 100 \
+      --publish-conns 2 --pipeline 8 --batch 100 --warmup "$WARM" \
+      --duration "$DUR"
+  done
+fi
+
+# 6. The pattern index on its own (Google Benchmark).
+INDEX_JSON=$WORK/index.json
+echo '{}' >"$INDEX_JSON"
+if wanted index; then
+  if [[ -n $INDEX ]]; then
+    log "index: $INDEX"
+    flags=(--benchmark_format=json --benchmark_out="$INDEX_JSON.tmp" --benchmark_out_format=json)
+    ((QUICK)) && flags+=(--benchmark_min_time=0.05)
+    if "$INDEX" "${flags[@]}" >/dev/null 2>"$WORK/index.err" && [[ -s $INDEX_JSON.tmp ]]; then
+      mv "$INDEX_JSON.tmp" "$INDEX_JSON"
+    else
+      note "index: herald-bench-index failed: $(tail -2 "$WORK/index.err" | tr '\n' ' ')"
+    fi
+  else
+    note "index: herald-bench-index not built; skipped"
+  fi
+fi
+
+# -- results -------------------------------------------------------------------
+touch "$WORK/notes.txt"
+jq -n --slurpfile runs "$WORK/runs.jsonl" --slurpfile index "$INDEX_JSON" \
+  --rawfile notes "$WORK/notes.txt" \
+  --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  --arg commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)" \
+  --arg cpu "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)" \
+  --arg kernel "$(uname -r)" --argjson cores "$CORES" \
+  --argjson nofile "$NOFILE" --argjson quick "$QUICK" \
+  --argjson io "$HERALD_IO" --argjson actors "$HERALD_ACTORS" \
+  -f "$ROOT/bench/loadgen/assemble.jq" >"$RESULTS/latest.json" \
+  || { echo "bench: assembling latest.json failed" >&2; exit 1; }
+"$ROOT/bench/loadgen/report.sh" "$RESULTS/latest.json" "$RESULTS"
+log "wrote $RESULTS/latest.json and $RESULTS/report.md"
