@@ -15,7 +15,8 @@ def summary: {
   server_cpu_window_s: .server_stats.cpu_window_s,
   deliveries_per_server_cpu_s: (.server_stats.deliveries_per_cpu_s | round),
   accepted_per_server_cpu_s: (.server_stats.accepted_per_cpu_s | round),
-  server_rss_end_kb: .server_stats.rss_end_kb
+  server_rss_end_kb: .server_stats.rss_end_kb,
+  other_cpu_window_s: .machine_window.other_cpu_s
 };
 def scenario(s): [$runs[] | select(.scenario == s) | summary];
 

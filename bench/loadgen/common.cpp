@@ -90,6 +90,23 @@ proc_sample sample_process(int pid) {
   return out;
 }
 
+machine_sample sample_machine() {
+  machine_sample out;
+  std::ifstream stat("/proc/stat");
+  std::string cpu;
+  double v[8] = {};
+  stat >> cpu;
+  for (double& x : v)
+    stat >> x;
+  if (cpu != "cpu")
+    return out;
+  auto tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  out.busy_s = (v[0] + v[1] + v[2] + v[5] + v[6]) / tick;
+  out.idle_s = (v[3] + v[4]) / tick;
+  out.steal_s = v[7] / tick;
+  return out;
+}
+
 long write_now(tcp::socket& sock, const char* data, std::size_t len) {
   boost::system::error_code ec;
   auto n = sock.write_some(asio::buffer(data, len), ec);

@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <string>
@@ -84,9 +85,14 @@ struct stats {
   // Phases.
   bool recording = false; // latency is recorded
   bool in_window = false; // counts go to the window
+  int64_t start_ns = mono_ns();
   void note_error(const std::string& what) {
-    if (first_error.empty())
-      first_error = what;
+    if (!first_error.empty() || what.empty())
+      return;
+    char at[32];
+    std::snprintf(at, sizeof at, " at %.3f s",
+                  static_cast<double>(mono_ns() - start_ns) / 1e9);
+    first_error = what + at;
   }
 };
 
@@ -101,6 +107,14 @@ struct proc_sample {
   double cpu_s = 0; // utime + stime
 };
 proc_sample sample_process(int pid);
+
+// CPU time of the whole machine, all cores, from /proc/stat.
+struct machine_sample {
+  double busy_s = 0; // user, nice, system, irq, softirq
+  double idle_s = 0; // idle, iowait
+  double steal_s = 0;
+};
+machine_sample sample_machine();
 
 // Writes as much of `data` as the non-blocking socket takes now; returns
 // bytes written, or -1 on an error other than would-block.

@@ -155,6 +155,7 @@ struct run_state {
   long nofile = 0;
   int capped_from = 0;
   proc_sample base, subscribed, window_start, window_end, last;
+  machine_sample machine_start, machine_end;
   double gen_cpu_window_start = 0, gen_cpu_window = 0;
   int64_t window_start_ns = 0, window_end_ns = 0;
   bool timed_out = false;
@@ -201,7 +202,8 @@ void print_result(const options& o, const stats& st, const run_state& rs) {
     << ",\"status\":" << json_map(st.status_counts)
     << ",\"received\":" << st.received
     << ",\"received_window\":" << st.received_window
-    << ",\"window_s\":" << window_s
+    << ",\"window_s\":" << window_s << ",\"window_start_at_s\":"
+    << (rs.window_start_ns ? (rs.window_start_ns - rs.start_ns) / 1e9 : 0)
     << ",\"deliveries_per_s\":" << rate(st.received_window)
     << ",\"accepted_per_s\":" << rate(st.events_accepted_window);
   j << ",\"latency_us\":{\"count\":" << st.latency.count()
@@ -222,6 +224,18 @@ void print_result(const options& o, const stats& st, const run_state& rs) {
     << ",\"generator_cpu_window_s\":" << rs.gen_cpu_window
     << ",\"wall_s\":" << (mono_ns() - rs.start_ns) / 1e9
     << ",\"timed_out\":" << (rs.timed_out ? "true" : "false");
+  if (window_s > 0) {
+    // What else ran on the machine during the window: noise indicator.
+    double busy = rs.machine_end.busy_s - rs.machine_start.busy_s;
+    j << ",\"machine_window\":{\"busy_cpu_s\":" << busy
+      << ",\"idle_cpu_s\":" << rs.machine_end.idle_s - rs.machine_start.idle_s
+      << ",\"steal_cpu_s\":"
+      << rs.machine_end.steal_s - rs.machine_start.steal_s
+      << ",\"other_cpu_s\":"
+      << std::max(0.0, busy - rs.gen_cpu_window
+                           - (o.server_pid > 0 ? server_cpu : 0))
+      << "}";
+  }
   if (o.server_pid > 0) {
     j << ",\"server_stats\":{\"pid\":" << o.server_pid
       << ",\"rss_base_kb\":" << rs.base.rss_kb
@@ -272,6 +286,8 @@ int main(int argc, char** argv) {
     if (rs.window_end_ns == 0 && rs.window_start_ns != 0) {
       rs.window_end_ns = mono_ns();
       rs.window_end = rs.last;
+      rs.machine_end = sample_machine();
+      rs.gen_cpu_window = own_cpu_s() - rs.gen_cpu_window_start;
     }
     print_result(o, st, rs);
     // Exit without closing 100,000 sockets one by one: the kernel does it.
@@ -314,6 +330,7 @@ int main(int argc, char** argv) {
     st.in_window = false;
     rs.window_end_ns = mono_ns();
     rs.window_end = sample_process(o.server_pid);
+    rs.machine_end = sample_machine();
     rs.gen_cpu_window = own_cpu_s() - rs.gen_cpu_window_start;
     pub.stop();
     phase.cancel();
@@ -333,6 +350,7 @@ int main(int argc, char** argv) {
     st.in_window = st.recording = true;
     rs.window_start_ns = mono_ns();
     rs.window_start = sample_process(o.server_pid);
+    rs.machine_start = sample_machine();
     rs.gen_cpu_window_start = own_cpu_s();
     phase.expires_after(secs(o.duration_s));
     phase.async_wait([&](boost::system::error_code ec) {

@@ -329,7 +329,9 @@ void publisher::lost(conn& c, const std::string& why) {
     return;
   c.alive = false;
   ++st_.http_errors;
-  st_.note_error(why);
+  st_.note_error(why + " (" + std::to_string(c.events.size())
+                 + " requests in flight, "
+                 + (sending_ ? "while publishing)" : "after publishing)"));
   for (int n : c.events)
     st_.events_refused += n;
   c.events.clear();

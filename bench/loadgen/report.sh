@@ -113,7 +113,7 @@ img() { [[ -f $OUT/$1.png ]] && printf '\n![%s](%s.png)\n' "$2" "$1"; }
 
 # -- report.md -----------------------------------------------------------------
 {
-  q '"# Herald benchmarks\n\n\(.generated), commit \(.commit)\(if .quick then ", **quick run (reduced scale)**" else "" end).\n\nMachine: \(.machine.cores) cores (\(.machine.cpu)), Linux \(.machine.kernel), open-files limit \(.machine.open_files_limit). Server, load generator and references share the machine and run one after another on 127.0.0.1; the generator is one thread (its CPU seconds are in every table). Herald: threads.io \(.herald_config.threads_io), threads.actors \(.herald_config.threads_actors), log level warn.\n"'
+  q '"# Herald benchmarks\n\n\(.generated), commit \(.commit)\(if .quick then ", **quick run (reduced scale)**" else "" end).\n\nMachine: \(.machine.cores) cores (\(.machine.cpu)), Linux \(.machine.kernel), open-files limit \(.machine.open_files_limit). Server, load generator and references share the machine and run one after another on 127.0.0.1; the generator is one thread. CPU columns are CPU-seconds over the measured window (of \(.machine.cores) per second of window): the server (/proc/PID/stat), the generator (getrusage) and *other*, what every other process on the machine took meanwhile (/proc/stat), the noise indicator; a run with other above 10% of the machine is repeated up to twice and the quietest kept. Herald: threads.io \(.herald_config.threads_io), threads.actors \(.herald_config.threads_actors), log level warn.\n"'
   echo "## Targets"
   echo
   echo "| figure | target | measured |"
@@ -131,31 +131,31 @@ img() { [[ -f $OUT/$1.png ]] && printf '\n![%s](%s.png)\n' "$2" "$1"; }
   for sc in fanout topics; do
     if [[ $sc == fanout ]]; then
       echo; echo "## 2. Fan-out"; echo
-      echo "1,000 subscribers on one topic, 100-byte payloads, 4 publishing connections x 16 pipelined requests. \`window\`: publishing as fast as the server delivers, at most 64 events (64,000 deliveries) owed at once; \`open\`: publishing as fast as the server accepts, no window. Deliveries/s over the measured window; server CPU from /proc/PID/stat over the same window."
+      echo "1,000 subscribers on one topic, 100-byte payloads, 4 publishing connections x 16 pipelined requests. \`window\`: publishing as fast as the server delivers, at most 256 events (256,000 deliveries) owed at once; \`open\`: publishing as fast as the server accepts, no window. Deliveries/s over the measured window; server CPU from /proc/PID/stat over the same window."
     else
       echo; echo "## 3. Many topics"; echo
-      echo "10 subscribers per topic (topics x 10 subscriptions spread over the connections, several topics per connection), publishes round-robin over the topics, at most 20,000 deliveries owed."
+      echo "10 subscribers per topic (topics x 10 subscriptions spread over the connections, several topics per connection), batches of 20 events round-robin over the topics (4 connections x 8 pipelined), at most 20,000 deliveries owed."
     fi
     echo
-    echo "| server | run | connections | topics | deliveries/s | server CPU s | deliveries/server CPU-s | accepted events | refused | received | generator CPU s | errors |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-    q --arg sc "$sc" '.scenarios[$sc].runs[] | "| \(.server) | \(.label) | \(.subscribed) | \(.conditions.topics) | \(.deliveries_per_s) | \(.server_cpu_window_s) | \(.deliveries_per_server_cpu_s) | \(.accepted) | \(.refused) | \(.received) | \(.generator_cpu_s) | \(.errors | del(.first) | tostring) |"'
+    echo "| server | run | connections | topics | deliveries/s | server CPU s | deliveries/server CPU-s | accepted events | refused | received | generator CPU s | other CPU s | errors |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    q --arg sc "$sc" '.scenarios[$sc].runs[] | "| \(.server) | \(.label) | \(.subscribed) | \(.conditions.topics) | \(.deliveries_per_s) | \(.server_cpu_window_s) | \(.deliveries_per_server_cpu_s) | \(.accepted) | \(.refused) | \(.received) | \(.generator_cpu_window_s) | \(.other_cpu_window_s) | \(.errors | del(.first) | tostring) |"'
     [[ $sc == fanout ]] && q '.scenarios.fanout.ratios | "\nRatios (window runs): Herald/ceiling \(.herald_over_ceiling // "n/a"), Herald/peer \(.herald_over_peer // "n/a"); per server CPU-second: Herald/ceiling \(.per_cpu_herald_over_ceiling // "n/a"), Herald/peer \(.per_cpu_herald_over_peer // "n/a")."'
     img "$sc" "$sc"
   done
   echo; echo "## 4. Latency"; echo
   echo "1,000 subscribers on one topic, 200 publishes/s (one connection), 100-byte payloads; latency from the sender's CLOCK_MONOTONIC stamp in the payload to the generator reading the frame, log-bucket histogram (1.6% resolution)."
   echo
-  echo "| server | deliveries | p50 us | p90 us | p99 us | p99.9 us | max us | server CPU s | generator CPU s | errors |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
-  q '.scenarios.latency.runs[] | "| \(.server) | \(.latency_us.count) | \(.latency_us.p50) | \(.latency_us.p90) | \(.latency_us.p99) | \(.latency_us.p999) | \(.latency_us.max) | \(.server_cpu_window_s) | \(.generator_cpu_s) | \(.errors | del(.first) | tostring) |"'
+  echo "| server | deliveries | p50 us | p90 us | p99 us | p99.9 us | max us | server CPU s | generator CPU s | other CPU s | errors |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  q '.scenarios.latency.runs[] | "| \(.server) | \(.latency_us.count) | \(.latency_us.p50) | \(.latency_us.p90) | \(.latency_us.p99) | \(.latency_us.p999) | \(.latency_us.max) | \(.server_cpu_window_s) | \(.generator_cpu_window_s) | \(.other_cpu_window_s) | \(.errors | del(.first) | tostring) |"'
   img latency latency
   echo; echo "## 5. Publish API"; echo
   echo "One topic, one subscriber, 100-byte payloads, as fast as the server answers: \`single\` 4 connections x 32 pipelined POST /api/v1/publish; \`batch100\` 2 connections x 8 pipelined POST /api/v1/publish/batch of 100 events."
   echo
-  echo "| server | run | accepted events/s | accepted | refused | statuses | received | server CPU s | generator CPU s | errors |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
-  q '.scenarios.publish.runs[] | "| \(.server) | \(.label) | \(.accepted_per_s) | \(.accepted) | \(.refused) | \(.status | tostring) | \(.received) | \(.server_cpu_window_s) | \(.generator_cpu_s) | \(.errors | del(.first) | tostring) |"'
+  echo "| server | run | accepted events/s | accepted | refused | statuses | received | server CPU s | generator CPU s | other CPU s | errors |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  q '.scenarios.publish.runs[] | "| \(.server) | \(.label) | \(.accepted_per_s) | \(.accepted) | \(.refused) | \(.status | tostring) | \(.received) | \(.server_cpu_window_s) | \(.generator_cpu_window_s) | \(.other_cpu_window_s) | \(.errors | del(.first) | tostring) |"'
   img publish "publish API"
   echo; echo "## 6. Pattern index"; echo
   if q -e '.scenarios.index.benchmarks | length > 0' >/dev/null; then
