@@ -9,6 +9,8 @@
 #                 publish,index
 #   BUILD_DIR     build directory (default build-bench, relative to the repo)
 #   BENCH_KEEP=1  keep the working directory (configs, raw runs, logs)
+#   BENCH_RESULTS where to write latest.json, report.md and the charts
+#                 (default bench/results)
 #   BENCH_RETRIES runs repeated when other processes took over 10% of the
 #                 CPU during the window (default 2; the quietest is kept)
 set -uo pipefail
@@ -23,14 +25,14 @@ while (($#)); do
     --quick) QUICK=1 ;;
     --only) ONLY=$2; shift ;;
     --only=*) ONLY=${1#--only=} ;;
-    -h|--help) sed -n "2,13p" "$0"; exit 0 ;;
+    -h|--help) sed -n "2,15p" "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
 wanted() { [[ ",$ONLY," == *",$1,"* ]]; }
 
-RESULTS=$ROOT/bench/results
+RESULTS=${BENCH_RESULTS:-$ROOT/bench/results}
 WORK=$(mktemp -d /tmp/herald-bench.XXXXXX)
 mkdir -p "$RESULTS"
 note() { echo "bench: $*" >&2; echo "$*" >>"$WORK/notes.txt"; }
@@ -109,6 +111,7 @@ NOISE_SHARE=0.1 # of the machine's CPU taken by other processes
 # -- servers -------------------------------------------------------------------
 SERVER_PID=
 SERVER_PORT=
+LOADGEN_PID=
 SECRET="bench-secret-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 API_KEY="bench-key-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 HERALD_IO=${HERALD_BENCH_THREADS_IO:-1}
@@ -137,6 +140,7 @@ stop_server() {
   SERVER_PID=
 }
 cleanup() {
+  [[ -n $LOADGEN_PID ]] && kill "$LOADGEN_PID" 2>/dev/null
   stop_server
   [[ -n $OLD_RANGE ]] && echo "$OLD_RANGE" >"$PORT_RANGE_FILE" 2>/dev/null
   if [[ -n ${BENCH_KEEP:-} ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
@@ -186,8 +190,11 @@ loadgen() {
     start_server "$server" || return 0
     log "$scenario/$server/$label: $*"
     "$LOADGEN" --port "$SERVER_PORT" --secret "$SECRET" --api-key "$API_KEY" \
-      --server-pid "$SERVER_PID" --settle 0.5 "$@" >"$out.try" 2>"$WORK/loadgen.err"
+      --server-pid "$SERVER_PID" --settle 0.5 "$@" >"$out.try" 2>"$WORK/loadgen.err" &
+    LOADGEN_PID=$!
+    wait "$LOADGEN_PID"
     local rc=$? alive=true
+    LOADGEN_PID=
     kill -0 "$SERVER_PID" 2>/dev/null || alive=false
     stop_server
     if [[ $rc -ne 0 || ! -s $out.try ]]; then

@@ -16,7 +16,11 @@ def summary: {
   deliveries_per_server_cpu_s: (.server_stats.deliveries_per_cpu_s | round),
   accepted_per_server_cpu_s: (.server_stats.accepted_per_cpu_s | round),
   server_rss_end_kb: .server_stats.rss_end_kb,
-  other_cpu_window_s: .machine_window.other_cpu_s
+  other_cpu_window_s: .machine_window.other_cpu_s,
+  # The generator used 90% or more of its one core: the server may have had
+  # more to give; the figure may be a lower bound for it.
+  generator_bound: ((.window_s // 0) > 0
+                    and .generator_cpu_window_s >= 0.9 * .window_s)
 };
 def scenario(s): [$runs[] | select(.scenario == s) | summary];
 
@@ -33,11 +37,20 @@ def scenario(s): [$runs[] | select(.scenario == s) | summary];
 | {
   generated: $date, commit: $commit, quick: ($quick == 1),
   machine: {cores: $cores, cpu: $cpu, kernel: $kernel,
-            open_files_limit: $nofile},
+            open_files_limit: $nofile,
+            syscall_ns: ([$runs[].conditions.syscall_ns // empty] | min
+                         | if . then round else . end)},
   herald_config: {threads_io: $io, threads_actors: $actors,
                   log_level: "warn", max_backlog_bytes: 67108864,
                   max_publish_queue: 1000000},
-  notes: ($notes | split("\n") | map(select(length > 0))),
+  notes: (($notes | split("\n") | map(select(length > 0)))
+          + [$runs[] | select(.timed_out)
+             | "\(.scenario)/\(.server)/\(.label): the generator hit its global deadline after \(.wall_s) s"]
+          + [$runs[] | select(.server_survived == false)
+             | "\(.scenario)/\(.server)/\(.label): the server was gone at the end of the run"]
+          + [$runs[] | select((.window_s // 0) > 0
+                              and .generator_cpu_window_s >= 0.9 * .window_s)
+             | "\(.scenario)/\(.server)/\(.label): the generator used \(.generator_cpu_window_s * 100 / .window_s | round)% of its core in the window: it may have held the figure down (a lower bound for \(.server))"]),
   scenarios: {
     idle: [$runs[] | select(.scenario == "idle") | {
       server, connections_requested: (.label | tonumber),

@@ -34,6 +34,7 @@ struct options {
   int sources = 0;     // loopback source addresses; 0: one per 10,000 conns
   int source_base = 1; // first source is 127.0.0.<source_base>
   int connect_concurrency = 256;
+  int coalesce_us = 0; // pause after a partial batch of readable sockets
   double connect_timeout_s = 120;
   std::string secret = "herald-dev-secret-change-me";
   std::string customer = "bench";

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <sstream>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 using namespace loadgen;
@@ -29,6 +30,8 @@ const char* usage = R"(herald-loadgen --port PORT [options]
   --source-base B          first source address octet (1)
   --connect-concurrency C  handshakes in progress at once (256)
   --connect-timeout S      give up waiting for subscriptions after S s (120)
+  --coalesce-us U          after a partial batch of readable sockets, wait
+                           U us before reading again (0: read at once)
   --secret S --customer C  HS256 secret and customer_id of minted tokens
   --api-key K              publish API key (dev-api-key)
   --publish-conns P        HTTP connections publishing (0: no publishing)
@@ -60,6 +63,7 @@ bool parse_options(int argc, char** argv, options& o) {
       {"connect-concurrency",
        [&](auto& v) { o.connect_concurrency = std::stoi(v); }},
       {"connect-timeout", [&](auto& v) { o.connect_timeout_s = std::stod(v); }},
+      {"coalesce-us", [&](auto& v) { o.coalesce_us = std::stoi(v); }},
       {"secret", [&](auto& v) { o.secret = v; }},
       {"customer", [&](auto& v) { o.customer = v; }},
       {"api-key", [&](auto& v) { o.api_key = v; }},
@@ -121,6 +125,16 @@ long raise_nofile() {
   return static_cast<long>(rl.rlim_cur);
 }
 
+// What one trivial system call costs here (virtual machines differ a lot):
+// the floor under every recv and send of the benchmark.
+double syscall_ns() {
+  constexpr int n = 20000;
+  auto start = mono_ns();
+  for (int i = 0; i < n; ++i)
+    syscall(SYS_getppid);
+  return static_cast<double>(mono_ns() - start) / n;
+}
+
 double own_cpu_s() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -159,6 +173,7 @@ struct run_state {
   double gen_cpu_window_start = 0, gen_cpu_window = 0;
   int64_t window_start_ns = 0, window_end_ns = 0;
   bool timed_out = false;
+  double syscall_ns = 0;
 };
 
 void print_result(const options& o, const stats& st, const run_state& rs) {
@@ -191,7 +206,8 @@ void print_result(const options& o, const stats& st, const run_state& rs) {
     << ",\"warmup_s\":" << o.warmup_s
     << ",\"max_outstanding\":" << o.max_outstanding
     << ",\"cores\":" << sysconf(_SC_NPROCESSORS_ONLN)
-    << ",\"nofile\":" << rs.nofile << "}";
+    << ",\"nofile\":" << rs.nofile << ",\"syscall_ns\":" << rs.syscall_ns
+    << "}";
   j << ",\"connections\":" << st.opened << ",\"subscribed\":" << st.subscribed
     << ",\"subscribe_s\":" << rs.subscribe_s
     << ",\"published\":" << st.events_sent
@@ -271,12 +287,16 @@ int main(int argc, char** argv) {
     o.connections = static_cast<int>(std::max(0L, room));
   }
   rs.base = sample_process(o.server_pid);
+  rs.syscall_ns = syscall_ns();
 
   asio::io_context ioc{1};
   stats st;
   subscribers subs(ioc, o, st);
   publisher pub(ioc, o, st);
-  asio::steady_timer phase(ioc), poll(ioc), deadline(ioc);
+  // One timer per chain: a chain that shares a timer can cancel the other's
+  // wait while its own completion is already queued.
+  asio::steady_timer phase(ioc), drain_poll(ioc), count_poll(ioc),
+      deadline(ioc);
   auto secs = [](double s) {
     return std::chrono::microseconds(static_cast<int64_t>(s * 1e6));
   };
@@ -318,8 +338,8 @@ int main(int argc, char** argv) {
                    && (owed() <= 0 || now - last_progress_ns > 500'000'000);
     if (settled || now - rs.window_end_ns > o.drain_s * 1e9)
       return finish();
-    poll.expires_after(std::chrono::milliseconds(10));
-    poll.async_wait([&](boost::system::error_code ec) {
+    drain_poll.expires_after(std::chrono::milliseconds(10));
+    drain_poll.async_wait([&](boost::system::error_code ec) {
       if (!ec)
         drain();
     });
@@ -334,14 +354,17 @@ int main(int argc, char** argv) {
     rs.gen_cpu_window = own_cpu_s() - rs.gen_cpu_window_start;
     pub.stop();
     phase.cancel();
+    count_poll.cancel();
     drain();
   };
   // Ends the window early once a bounded count is all answered.
   std::function<void()> watch_count = [&] {
-    if (o.count > 0 && st.events_sent >= o.count && pub.in_flight() == 0)
+    if (rs.window_end_ns != 0 || o.count <= 0)
+      return;
+    if (st.events_sent >= o.count && pub.in_flight() == 0)
       return end_window();
-    poll.expires_after(std::chrono::milliseconds(10));
-    poll.async_wait([&](boost::system::error_code ec) {
+    count_poll.expires_after(std::chrono::milliseconds(10));
+    count_poll.async_wait([&](boost::system::error_code ec) {
       if (!ec)
         watch_count();
     });

@@ -10,6 +10,7 @@
 #include "common.hpp"
 
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <functional>
 #include <memory>
@@ -57,6 +58,7 @@ private:
   int epfd_ = -1;
   asio::posix::stream_descriptor epoll_; // epfd_, watched by the io_context
   bool watching_ = false;
+  asio::steady_timer pause_;
   uint32_t server_ip_ = 0; // host order
   std::size_t live_fds_ = 0;
   std::vector<std::unique_ptr<conn>> conns_;
