@@ -1,6 +1,7 @@
 #include "actors/connection.hpp"
 
 #include "actors/clock.hpp"
+#include "actors/instrument.hpp"
 #include "protocol/audience.hpp"
 #include "protocol/frames.hpp"
 #include "protocol/permissions.hpp"
@@ -229,6 +230,7 @@ connection(connection_actor::stateful_pointer<connection_state> self,
   st.who = std::move(who);
   st.sink = std::move(sink);
   st.router = std::move(router);
+  st.counters = enroll(self, st.ctx, actor_kind::connection, st.who.sub);
   st.ctx->metrics.connections.fetch_add(1, std::memory_order_relaxed);
   // A handler that throws must not leave subscriptions behind in topic
   // actors nor a socket nobody reads: release both while the state still
@@ -244,6 +246,7 @@ connection(connection_actor::stateful_pointer<connection_state> self,
   return {
       [=](deliver_atom, const event_ptr& ev, uint64_t key) {
         auto& st = self->state;
+        count_message(self, st.counters);
         if (st.closing)
           return;
         // Copies may still arrive from a pattern just unsubscribed: the key
@@ -252,19 +255,32 @@ connection(connection_actor::stateful_pointer<connection_state> self,
             || (st.subs.size() == 1 ? st.subs.front().key != key
                                     : !is_canonical_copy(st, *ev, key)))
           return;
+        // Counted in this actor's own block when it has one (summed at
+        // scrape time), else in the node counters that every CAF worker
+        // shares, whose cache line then moves between cores per delivery.
+        auto* c = st.counters;
         auto& metrics = st.ctx->metrics;
         if (!audience_allows(ev->aud, st.who)) {
-          metrics.audience_filtered.fetch_add(1, std::memory_order_relaxed);
+          if (c != nullptr)
+            actor_counters::bump(c->filtered);
+          else
+            metrics.audience_filtered.fetch_add(1, std::memory_order_relaxed);
           return;
         }
-        if (st.sink->send(ev->ws_frame))
-          metrics.deliveries.fetch_add(1, std::memory_order_relaxed);
+        bool queued = st.sink->send(ev->ws_frame);
+        if (c != nullptr)
+          actor_counters::bump(queued ? c->delivered : c->dropped);
         else
-          metrics.drops.fetch_add(1, std::memory_order_relaxed);
+          (queued ? metrics.deliveries : metrics.drops)
+              .fetch_add(1, std::memory_order_relaxed);
       },
-      [=](frame_atom, const std::string& text) { on_frame(self, text); },
+      [=](frame_atom, const std::string& text) {
+        count_message(self, self->state.counters);
+        on_frame(self, text);
+      },
       [=](binary_atom) {
         auto& st = self->state;
+        count_message(self, st.counters);
         if (st.closing || !within_budget(self, {}))
           return;
         st.ctx->metrics.frame_errors.fetch_add(1, std::memory_order_relaxed);
@@ -273,6 +289,7 @@ connection(connection_actor::stateful_pointer<connection_state> self,
                               std::nullopt));
       },
       [=](closed_atom) {
+        count_message(self, self->state.counters);
         release_subscriptions(self);
         self->state.ctx->metrics.connections.fetch_sub(
             1, std::memory_order_relaxed);

@@ -3,6 +3,7 @@
 #include "actors/handles.hpp"
 #include "actors/node_context.hpp"
 #include "actors/outbound_sink.hpp"
+#include "actors/registry.hpp"
 #include "protocol/identity.hpp"
 #include "protocol/rate_limiter.hpp"
 #include "protocol/topic.hpp"
@@ -34,6 +35,7 @@ struct connection_state {
   router_actor router;
   std::vector<subscription> subs;
   std::optional<protocol::token_bucket> budget;
+  actor_counters* counters = nullptr; ///< null with metrics.actor_counters off
   uint32_t strikes = 0; ///< RATE_LIMITED answers since the last accepted frame
   bool closing = false;
 };

@@ -1,6 +1,7 @@
 #include "actors/router.hpp"
 
 #include "actors/clock.hpp"
+#include "actors/instrument.hpp"
 #include "actors/topic.hpp"
 #include "protocol/frames.hpp"
 #include "protocol/uuid.hpp"
@@ -29,15 +30,18 @@ event_ptr stamp(router_state& st, std::shared_ptr<event>& ev) {
 } // namespace
 
 router_actor::behavior_type
-router(router_actor::stateful_pointer<router_state> self, context_ptr ctx) {
+router(router_actor::stateful_pointer<router_state> self, context_ptr ctx,
+       uint64_t parent) {
   auto& st = self->state;
   st.ctx = ctx;
+  st.counters = enroll(self, ctx, actor_kind::router, "router", parent);
   st.dedup.emplace(ctx->settings.dedup.max_entries,
                    int64_t{ctx->settings.dedup.window_seconds} * 1000000);
   st.epoch = make_uuid_v4().substr(0, 8);
   return {
       [=](publish_atom, pending_events& events) {
         auto& st = self->state;
+        count_message(self, st.counters);
         auto& metrics = st.ctx->metrics;
         auto now = now_us();
         metrics.publish_queue.fetch_sub(static_cast<int64_t>(events.size()),
@@ -56,12 +60,15 @@ router(router_actor::stateful_pointer<router_state> self, context_ptr ctx) {
             continue; // the publish API validated it; never expected
           st.index.match(segments, [&](const topic_entry& entry) {
             self->send(entry.actor, deliver_atom::value, ev);
+            if (st.counters != nullptr)
+              actor_counters::bump(st.counters->delivered);
           });
         }
       },
       [=](subscribe_atom, const std::string& pattern,
           const connection_actor& who) {
         auto& st = self->state;
+        count_message(self, st.counters);
         auto* entry = st.index.find(pattern);
         if (entry == nullptr) {
           // Connections check patterns first; nothing else holding our
@@ -69,7 +76,8 @@ router(router_actor::stateful_pointer<router_state> self, context_ptr ctx) {
           topic_segments segments;
           if (!parse_pattern(pattern, segments))
             return;
-          auto actor = self->spawn<caf::linked>(topic, pattern, st.ctx);
+          auto actor =
+              self->spawn<caf::linked>(topic, pattern, st.ctx, self->id());
           st.index.insert(pattern, topic_entry{actor, 0});
           entry = st.index.find(pattern);
         }
@@ -79,6 +87,7 @@ router(router_actor::stateful_pointer<router_state> self, context_ptr ctx) {
       [=](unsubscribe_atom, const std::string& pattern,
           const connection_actor& who) {
         auto& st = self->state;
+        count_message(self, st.counters);
         auto* entry = st.index.find(pattern);
         if (entry == nullptr)
           return;

@@ -2,6 +2,7 @@
 
 #include "actors/handles.hpp"
 #include "actors/node_context.hpp"
+#include "actors/registry.hpp"
 #include "protocol/dedup.hpp"
 #include "protocol/pattern_index.hpp"
 
@@ -27,9 +28,11 @@ struct router_state {
                      ///< never collide with its previous life
   uint64_t seq = 0;
   uint64_t routed = 0;
+  actor_counters* counters = nullptr; ///< null with metrics.actor_counters off
 };
 
 router_actor::behavior_type
-router(router_actor::stateful_pointer<router_state> self, context_ptr ctx);
+router(router_actor::stateful_pointer<router_state> self, context_ptr ctx,
+       uint64_t parent);
 
 } // namespace herald::actors

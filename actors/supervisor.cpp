@@ -1,5 +1,6 @@
 #include "actors/supervisor.hpp"
 
+#include "actors/instrument.hpp"
 #include "actors/router.hpp"
 
 #include <caf/all.hpp>
@@ -9,7 +10,11 @@ namespace herald::actors {
 supervisor_actor::behavior_type
 root_supervisor(supervisor_actor::stateful_pointer<supervisor_state> self,
                 context_ptr ctx, std::function<void(std::string)> on_fatal) {
-  self->state.router = self->spawn<caf::monitored>(router, ctx);
+  // The supervisor handles a few messages in its life: its block only
+  // lists it, with the router under it.
+  enroll(self, ctx, actor_kind::supervisor, "root", 0);
+  self->state.router =
+      self->spawn<caf::monitored>(router, ctx, uint64_t{self->id()});
   self->set_down_handler([=](caf::down_msg& msg) {
     if (self->state.stopping)
       return;

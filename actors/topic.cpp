@@ -1,5 +1,7 @@
 #include "actors/topic.hpp"
 
+#include "actors/instrument.hpp"
+
 #include <caf/all.hpp>
 
 #include <algorithm>
@@ -10,7 +12,8 @@ using namespace protocol;
 
 topic_actor::behavior_type
 topic(topic_actor::stateful_pointer<topic_state> self, std::string pattern,
-      context_ptr ctx) {
+      context_ptr ctx, uint64_t parent) {
+  self->state.counters = enroll(self, ctx, actor_kind::topic, pattern, parent);
   self->state.key = pattern_key(pattern);
   self->state.pattern = std::move(pattern);
   ctx->metrics.topics.fetch_add(1, std::memory_order_relaxed);
@@ -22,6 +25,7 @@ topic(topic_actor::stateful_pointer<topic_state> self, std::string pattern,
         // subscriber's mailbox: a fan-out to N costs N mailbox elements and
         // nothing else, the event itself never copied.
         auto& st = self->state;
+        count_message(self, st.counters);
         if (st.subscribers.empty())
           return;
         auto msg = caf::make_message(deliver_atom::value, ev, st.key);
@@ -30,13 +34,16 @@ topic(topic_actor::stateful_pointer<topic_state> self, std::string pattern,
               ->enqueue(caf::make_mailbox_element(
                             self->ctrl(), caf::make_message_id(), {}, msg),
                         self->context());
-        st.delivered += st.subscribers.size();
+        if (st.counters != nullptr)
+          actor_counters::bump(st.counters->delivered, st.subscribers.size());
       },
       [=](join_atom, const connection_actor& who) {
+        count_message(self, self->state.counters);
         self->state.subscribers.push_back(who);
       },
       [=](leave_atom, const connection_actor& who) {
         // Linear in the subscriber count; leaving is rare next to delivering.
+        count_message(self, self->state.counters);
         auto& subs = self->state.subscribers;
         auto i = std::find(subs.begin(), subs.end(), who);
         if (i != subs.end()) {

@@ -2,6 +2,7 @@
 
 #include "actors/handles.hpp"
 #include "actors/node_context.hpp"
+#include "actors/registry.hpp"
 
 #include <string>
 #include <vector>
@@ -14,7 +15,7 @@ struct topic_state {
   std::string pattern;
   uint64_t key = 0;
   std::vector<connection_actor> subscribers;
-  uint64_t delivered = 0;
+  actor_counters* counters = nullptr; ///< null with metrics.actor_counters off
 };
 
 /// Spawned by the router, one per active pattern. Hands every event the
@@ -22,6 +23,6 @@ struct topic_state {
 /// per subscriber, the event itself shared, never copied.
 topic_actor::behavior_type
 topic(topic_actor::stateful_pointer<topic_state> self, std::string pattern,
-      context_ptr ctx);
+      context_ptr ctx, uint64_t parent);
 
 } // namespace herald::actors

@@ -6,7 +6,7 @@
 #
 #   --quick       every scenario at reduced scale (seconds, not minutes)
 #   --only LIST   comma-separated subset of: idle,fanout,topics,latency,
-#                 publish,index
+#                 publish,counters,index
 #   BUILD_DIR     build directory (default build-bench, relative to the repo)
 #   BENCH_KEEP=1  keep the working directory (configs, raw runs, logs)
 #   BENCH_RESULTS where to write latest.json, report.md and the charts
@@ -19,7 +19,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-build-bench}
 [[ $BUILD_DIR = /* ]] || BUILD_DIR=$ROOT/$BUILD_DIR
 QUICK=0
-ONLY=idle,fanout,topics,latency,publish,index
+ONLY=idle,fanout,topics,latency,publish,counters,index
 while (($#)); do
   case $1 in
     --quick) QUICK=1 ;;
@@ -112,6 +112,7 @@ NOISE_SHARE=0.1 # of the machine's CPU taken by other processes
 SERVER_PID=
 SERVER_PORT=
 LOADGEN_PID=
+HERALD_ENV=() # extra environment for heraldd (a variant of its config)
 SECRET="bench-secret-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 API_KEY="bench-key-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 HERALD_IO=${HERALD_BENCH_THREADS_IO:-1}
@@ -154,7 +155,8 @@ start_server() {
   local name=$1 out=$WORK/$1.out
   : >"$out"
   case $name in
-    herald) "$HERALDD" --config "$WORK/herald.jsonc" >"$out" 2>"$WORK/$name.err" & ;;
+    herald) env "${HERALD_ENV[@]}" "$HERALDD" --config "$WORK/herald.jsonc" \
+      >"$out" 2>"$WORK/$name.err" & ;;
     ceiling) "$CEILING" --port 0 >"$out" 2>"$WORK/$name.err" & ;;
     peer) node "$PEER_JS" --port 0 >"$out" 2>"$WORK/$name.err" & ;;
   esac
@@ -288,6 +290,20 @@ if wanted publish; then
       --publish-conns 2 --pipeline 8 --batch 100 --warmup "$WARM" \
       --duration "$DUR"
   done
+fi
+
+# 7. The cost of the per-actor counters (metrics.actor_counters): fan-out
+# with and without them, in interleaved pairs so that drift on this shared
+# VM hits both alike; the report compares the medians.
+if wanted counters; then
+  pairs=3; ((QUICK)) && pairs=1
+  for ((i = 1; i <= pairs; i++)); do
+    HERALD_ENV=()
+    loadgen counters herald "on-$i" "${FAN_FLAGS[@]}"
+    HERALD_ENV=(HERALD_METRICS_ACTOR_COUNTERS=false)
+    loadgen counters herald "off-$i" "${FAN_FLAGS[@]}"
+  done
+  HERALD_ENV=()
 fi
 
 # 6. The pattern index on its own (Google Benchmark).

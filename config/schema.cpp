@@ -106,6 +106,12 @@ key_spec real(std::string_view name, locator at, double min, bool exclusive,
   return k;
 }
 
+key_spec boolean(std::string_view name, locator at, std::string_view doc) {
+  key_spec k = str(name, at, doc);
+  k.type = kind::boolean;
+  return k;
+}
+
 std::vector<key_spec> make_table() {
   std::vector<key_spec> t;
   t.push_back(str(
@@ -252,6 +258,12 @@ std::vector<key_spec> make_table() {
       "dedup.max_entries",
       [](settings& s) -> field { return &s.dedup.max_entries; }, 1, u32_max,
       "Most publish ids remembered at once."));
+  t.push_back(boolean(
+      "metrics.actor_counters",
+      [](settings& s) -> field { return &s.actor_counters; },
+      "Keep per-actor counters (messages handled, deliveries, sampled "
+      "mailbox depth) for the control console; costs a few percent of "
+      "fan-out throughput (see bench/)."));
   t.push_back(choice(
       "log.level", [](settings& s) -> field { return &s.log.level; },
       {"trace", "debug", "info", "warn", "error", "off"},
@@ -346,6 +358,8 @@ std::string type_name(const key_spec& spec) {
   case kind::real:
     return std::string("number ") + (spec.real_min_exclusive ? "> " : ">= ")
            + format_real(spec.real_min) + ", <= " + format_real(spec.real_max);
+  case kind::boolean:
+    return "true or false";
   case kind::string_list:
     return "array of strings";
   case kind::object:
@@ -363,6 +377,8 @@ std::string default_text(const key_spec& spec) {
     return json_string(**s);
   if (auto d = std::get_if<double*>(&f))
     return format_real(**d);
+  if (auto b = std::get_if<bool*>(&f))
+    return **b ? "true" : "false";
   if (auto v = std::get_if<std::vector<std::string>*>(&f)) {
     std::string out = "[";
     for (auto& x : **v)
@@ -432,7 +448,7 @@ std::string apply(const key_spec& spec, const rapidjson::Value& value,
     std::visit(
         [n](auto* p) {
           using T = std::remove_pointer_t<decltype(p)>;
-          if constexpr (std::is_integral_v<T>)
+          if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
             *p = static_cast<T>(n);
         },
         target);
@@ -446,6 +462,12 @@ std::string apply(const key_spec& spec, const rapidjson::Value& value,
     if (!ok)
       return fail("must be a " + type_name(spec) + got(value));
     *std::get<double*>(target) = x;
+    return {};
+  }
+  case kind::boolean: {
+    if (!value.IsBool())
+      return fail("must be true or false" + got(value));
+    *std::get<bool*>(target) = value.GetBool();
     return {};
   }
   case kind::string_list: {

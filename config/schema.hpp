@@ -19,13 +19,13 @@
 namespace herald::config::detail {
 
 /// What a key's value looks like.
-enum class kind { string, choice, integer, real, string_list, object };
+enum class kind { string, choice, integer, real, boolean, string_list, object };
 
 // `unsigned` fields (threads) and `uint32_t` fields share one alternative.
 static_assert(std::is_same_v<unsigned, uint32_t>);
 
 /// The settings field a key writes to.
-using field = std::variant<std::string*, uint16_t*, uint32_t*, uint64_t*,
+using field = std::variant<std::string*, bool*, uint16_t*, uint32_t*, uint64_t*,
                            int64_t*, double*, std::vector<std::string>*,
                            protocol::permission_rules*>;
 

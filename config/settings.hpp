@@ -75,6 +75,7 @@ struct settings {
   ws_settings ws;
   dedup_settings dedup;
   log_settings log;
+  bool actor_counters = true;        ///< metrics.actor_counters
   uint32_t shutdown_grace_ms = 5000; ///< shutdown.grace_ms
   /// True when no configuration file was given: the node runs on the
   /// built-in development configuration and prints how to use it.

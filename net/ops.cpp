@@ -19,8 +19,10 @@ response handle_readyz(net_context& ctx, const request& req) {
 }
 
 response handle_metrics(net_context& ctx, const request& req) {
+  auto live = ctx.node->registry.connection_totals();
   return make_response(req, http::status::ok,
-                       ctx.node->metrics.render_prometheus(),
+                       ctx.node->metrics.render_prometheus(
+                           {live.delivered, live.filtered, live.dropped}),
                        "text/plain; version=0.0.4; charset=utf-8");
 }
 

@@ -23,11 +23,13 @@ void add(std::string& out, const char* name, const char* type, const char* help,
 
 } // namespace
 
-std::string node_metrics::render_prometheus() const {
+std::string
+node_metrics::render_prometheus(const delivery_counts& extra) const {
   std::string out;
   out.reserve(4096);
-  auto c = [&](const char* name, const char* help, const counter& x) {
-    add(out, name, "counter", help, static_cast<int64_t>(x.load()));
+  auto c = [&](const char* name, const char* help, const counter& x,
+               uint64_t plus = 0) {
+    add(out, name, "counter", help, static_cast<int64_t>(x.load() + plus));
   };
   auto g = [&](const char* name, const char* help, const gauge& x) {
     add(out, name, "gauge", help, x.load());
@@ -43,11 +45,12 @@ std::string node_metrics::render_prometheus() const {
     publish_shed);
   c("publish_duplicates_total", "Publishes dropped by the dedup window.",
     duplicates);
-  c("deliveries_total", "Event frames queued to connections.", deliveries);
+  c("deliveries_total", "Event frames queued to connections.", deliveries,
+    extra.deliveries);
   c("audience_filtered_total", "Deliveries suppressed by the audience filter.",
-    audience_filtered);
+    audience_filtered, extra.audience_filtered);
   c("drops_total", "Frames dropped (closing or overflowing connections).",
-    drops);
+    drops, extra.drops);
   c("slow_consumer_closes_total", "Connections closed with 1013.",
     slow_consumer_closes);
   c("rate_limited_total", "Client frames refused with RATE_LIMITED.",

@@ -9,6 +9,14 @@
 
 namespace herald::protocol {
 
+/// Delivery counts kept outside node_metrics (per-actor counters, summed
+/// when /metrics is scraped), added to the matching node counters.
+struct delivery_counts {
+  uint64_t deliveries = 0;
+  uint64_t audience_filtered = 0;
+  uint64_t drops = 0;
+};
+
 struct node_metrics {
   using counter = std::atomic<uint64_t>;
   using gauge = std::atomic<int64_t>;
@@ -33,7 +41,7 @@ struct node_metrics {
   gauge publish_queue{0};       ///< publishes handed to the router, unrouted
 
   /// Prometheus text exposition format, every metric prefixed `herald_`.
-  std::string render_prometheus() const;
+  std::string render_prometheus(const delivery_counts& extra = {}) const;
 };
 
 } // namespace herald::protocol

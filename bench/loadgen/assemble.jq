@@ -23,6 +23,9 @@ def summary: {
                     and .generator_cpu_window_s >= 0.9 * .window_s)
 };
 def scenario(s): [$runs[] | select(.scenario == s) | summary];
+def median: sort | if length == 0 then null else .[(length - 1) / 2 | floor] end;
+def counters_median(prefix): [$runs[] | select(.scenario == "counters"
+    and (.label | startswith(prefix))) | .deliveries_per_s] | median;
 
 (run("fanout"; "herald"; "window").deliveries_per_s) as $fh
 | (run("fanout"; "ceiling"; "window").deliveries_per_s) as $fc
@@ -65,6 +68,12 @@ def scenario(s): [$runs[] | select(.scenario == s) | summary];
                       per_cpu_herald_over_ceiling: ratio($ch; $cc),
                       per_cpu_herald_over_peer: ratio($ch; $cp)}},
     topics: {runs: scenario("topics")},
+    counters: {runs: scenario("counters"),
+               median_on: counters_median("on-"),
+               median_off: counters_median("off-"),
+               # deliveries/s with counters over without: 1 - cost
+               on_over_off: ratio(counters_median("on-");
+                                  counters_median("off-"))},
     latency: {runs: scenario("latency")},
     publish: {runs: scenario("publish")},
     index: {context: ($index[0].context // null),
@@ -82,6 +91,9 @@ def scenario(s): [$runs[] | select(.scenario == s) | summary];
               else . end),
       at_connections: ($idle_h.subscribed // null)},
     latency_p99_us: {target: "< 5000", value: $lat.latency_us.p99},
+    actor_counters_cost: {target: "a few percent at most",
+      value: (ratio(counters_median("on-"); counters_median("off-"))
+              | if . then ((1 - .) * 1000 | round) / 1000 else . end)},
     latency_p50_us: {target: "< 1000", value: $lat.latency_us.p50},
     publish_single_per_s: {target: ">= 50000",
       value: (run("publish"; "herald"; "single").accepted_per_s // null

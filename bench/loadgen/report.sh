@@ -168,6 +168,13 @@ img() { [[ -f $OUT/$1.png ]] && printf '\n![%s](%s.png)\n' "$2" "$1"; }
   else
     echo "Not run."
   fi
+  echo; echo "## 7. Per-actor counters"; echo
+  echo "The fan-out run of section 2 (Herald, \\`window\\`) with \\`metrics.actor_counters\\` on and off, in interleaved pairs; the medians are compared. Off, deliveries are counted in node-wide atomics shared by every CAF worker; on, in each connection's own block, summed at scrape time."
+  echo
+  echo "| run | deliveries/s | server CPU s | deliveries/server CPU-s | other CPU s |"
+  echo "|---|---|---|---|---|"
+  q '.scenarios.counters.runs[] | "| \(.label) | \(.deliveries_per_s) | \(.server_cpu_window_s) | \(.deliveries_per_server_cpu_s) | \(.other_cpu_window_s) |"'
+  q '.scenarios.counters | "\nMedian deliveries/s: on \(.median_on // "n/a"), off \(.median_off // "n/a"); on/off \(.on_over_off // "n/a")."'
   if q -e '.notes | length > 0' >/dev/null; then
     echo; echo "## Notes"; echo
     q '.notes[] | "- \(.)"'

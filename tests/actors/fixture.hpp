@@ -32,6 +32,15 @@
 
 namespace herald::actors::testing {
 
+/// Deliveries counted on the node, wherever they are kept (the node
+/// counters, or the connections' own blocks in the registry).
+inline protocol::delivery_counts delivery_totals_of(const context_ptr& ctx) {
+  auto live = ctx->registry.connection_totals();
+  return {ctx->metrics.deliveries.load() + live.delivered,
+          ctx->metrics.audience_filtered.load() + live.filtered,
+          ctx->metrics.drops.load() + live.dropped};
+}
+
 /// The JSON text of a server frame as the sink receives it (a whole RFC
 /// 6455 frame, header included). Checks the header itself rather than
 /// trusting the codec that made it: FIN and the text opcode, no mask, a
@@ -243,7 +252,7 @@ struct fixture : test_coordinator_fixture<> {
   }
 
   router_actor spawn_router() {
-    auto r = sys.spawn(router, ctx);
+    auto r = sys.spawn(router, ctx, uint64_t{0});
     run();
     return r;
   }

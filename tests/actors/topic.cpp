@@ -3,6 +3,7 @@
 
 #include "tests/actors/fixture.hpp"
 
+#include <algorithm>
 #include <string>
 
 using namespace herald;
@@ -22,7 +23,7 @@ struct topic_fixture : fixture {
   topic_actor t;
 
   topic_fixture() {
-    t = sys.spawn(topic, pattern, ctx);
+    t = sys.spawn(topic, pattern, ctx, uint64_t{0});
     run();
   }
 
@@ -63,7 +64,7 @@ CAF_TEST(a topic knows its pattern and key and counts itself) {
 
 CAF_TEST(deliver with no subscribers sends nothing) {
   deliver("e1");
-  CAF_CHECK_EQUAL(state().delivered, 0u);
+  CAF_CHECK_EQUAL(state().counters->delivered.load(), 0u);
   CAF_CHECK_EQUAL(run(), 0u);
 }
 
@@ -86,7 +87,7 @@ CAF_TEST(deliver fans out to every joined connection) {
     // The same event object: shared, not copied per subscriber.
     CAF_CHECK(log->delivered[0].first == ev);
   }
-  CAF_CHECK_EQUAL(state().delivered, 3u);
+  CAF_CHECK_EQUAL(state().counters->delivered.load(), 3u);
 }
 
 CAF_TEST(leave removes one subscriber and keeps the others) {
@@ -159,6 +160,42 @@ CAF_TEST(stop quits normally and uncounts the topic) {
   self->send(t, deliver_atom::value, event_ptr{make_event("e1", "x:y:z")});
   run();
   CAF_CHECK_EQUAL(log1->delivered.size(), 0u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST_FIXTURE_SCOPE(topic_registry_tests, topic_fixture)
+
+CAF_TEST(a topic is listed in the registry until it stops) {
+  auto rows = ctx->registry.list();
+  auto is_ours = [&](const actor_row& r) { return r.id == t.id(); };
+  auto i = std::find_if(rows.begin(), rows.end(), is_ours);
+  CAF_REQUIRE(i != rows.end());
+  CAF_CHECK_EQUAL(std::string(to_string(i->kind)), "topic");
+  CAF_CHECK_EQUAL(i->name, pattern);
+  auto [p1, log1] = spawn_probe();
+  join(p1);
+  deliver("e1");
+  run();
+  rows = ctx->registry.list();
+  i = std::find_if(rows.begin(), rows.end(), is_ours);
+  CAF_REQUIRE(i != rows.end());
+  CAF_CHECK_EQUAL(i->handled, 2u); // the join and the delivery
+  CAF_CHECK_EQUAL(i->delivered, 1u);
+  self->send(t, stop_atom::value);
+  run();
+  rows = ctx->registry.list();
+  CAF_CHECK(std::none_of(rows.begin(), rows.end(), is_ours));
+}
+
+CAF_TEST(without actor counters a topic has no block and no entry) {
+  auto quiet = std::make_shared<node_context>();
+  quiet->settings.actor_counters = false;
+  auto other = sys.spawn(topic, std::string{"a:b:c"}, quiet, uint64_t{0});
+  run();
+  CAF_CHECK(quiet->registry.list().empty());
+  self->send(other, stop_atom::value);
+  run();
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,41 @@
+#pragma once
+
+// How an actor keeps its registry entry and counters (actors/registry.hpp).
+// With metrics.actor_counters off, an actor has no entry and a null block,
+// and every call here is one predictable branch.
+
+#include "actors/node_context.hpp"
+#include "actors/registry.hpp"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace herald::actors {
+
+/// Enrolls `self` and retires it when it terminates, however it does.
+template <class Self>
+actor_counters* enroll(Self* self, const context_ptr& ctx, actor_kind kind,
+                       std::string name, uint64_t parent = 0) {
+  if (!ctx->settings.actor_counters)
+    return nullptr;
+  auto id = self->id();
+  auto* counters = ctx->registry.enroll(id, kind, std::move(name), parent);
+  // Runs once the actor is done: it touches its block no more.
+  self->attach_functor([ctx, id] { ctx->registry.retire(id); });
+  return counters;
+}
+
+/// Counts one handled message and, now and then, samples the mailbox.
+/// Only the actor itself may call this (it reads its own mailbox).
+template <class Self>
+void count_message(Self* self, actor_counters* counters) {
+  if (counters == nullptr)
+    return;
+  auto n = counters->handled.load(std::memory_order_relaxed) + 1;
+  counters->handled.store(n, std::memory_order_relaxed);
+  if (n % mailbox_sample_every == 0)
+    counters->mailbox.store(self->mailbox().size(), std::memory_order_relaxed);
+}
+
+} // namespace herald::actors
