@@ -47,6 +47,27 @@ std::string check_address(const std::string& s) {
   return {};
 }
 
+std::string check_event_type_pattern(const std::string& s) {
+  if (s.empty() || s.size() > 128)
+    return "must be 1 to 128 characters";
+  std::size_t start = 0;
+  while (true) {
+    auto dot = s.find('.', start);
+    auto part = s.substr(start, dot == std::string::npos ? dot : dot - start);
+    bool ok = !part.empty();
+    if (ok && part != "*")
+      for (char c : part)
+        ok = ok
+             && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                 || (c >= '0' && c <= '9') || c == '_' || c == '-');
+    if (!ok)
+      return "must be dot-separated parts of [A-Za-z0-9_-] or a whole `*`";
+    if (dot == std::string::npos)
+      return {};
+    start = dot + 1;
+  }
+}
+
 std::string check_token(const std::string& s) {
   // API keys travel in `Authorization: Bearer <key>`: printable ASCII only.
   if (s.empty())
@@ -264,6 +285,57 @@ std::vector<key_spec> make_table() {
       "Keep per-actor counters (messages handled, deliveries, sampled "
       "mailbox depth) for the control console; costs a few percent of "
       "fan-out throughput (see bench/)."));
+  t.push_back(integer(
+      "history.max_events",
+      [](settings& s) -> field { return &s.history.max_events; }, 1, u32_max,
+      "Events kept for replay (`since`, Last-Event-ID) of topics no "
+      "history.rules pattern matches, and of broadcast-only events."));
+  t.push_back(integer(
+      "history.max_age_seconds",
+      [](settings& s) -> field { return &s.history.max_age_seconds; }, 1,
+      u32_max, "Seconds such an event is kept for replay."));
+  t.push_back(integer(
+      "history.max_bytes",
+      [](settings& s) -> field { return &s.history.max_bytes; }, 1,
+      uint64_t{1} << 40,
+      "Bytes all kept events may take together; past it the oldest go "
+      "first, whatever their rule."));
+  t.push_back(integer(
+      "history.max_replay_events",
+      [](settings& s) -> field { return &s.history.max_replay_events; }, 1,
+      u32_max,
+      "Most events one replay sends; a longer gap is answered "
+      "\"recovered\":false."));
+  {
+    key_spec k = str(
+        "history.rules", [](settings& s) -> field { return &s.history.rules; },
+        "Retention per topic pattern, first match wins: "
+        "[{\"pattern\":\"customer_id:*:call:>\",\"max_events\":50000,"
+        "\"max_age_seconds\":600}]. Other topics use history.max_events "
+        "and history.max_age_seconds.");
+    k.type = kind::object;
+    k.type_note = "array of {pattern, max_events, max_age_seconds}";
+    k.default_note = "[]";
+    k.parse_json = [](const std::string& json, settings& cfg) {
+      return protocol::parse_history_rules(json, cfg.history.rules);
+    };
+    t.push_back(std::move(k));
+  }
+  t.push_back(integer(
+      "sse.heartbeat_ms",
+      [](settings& s) -> field { return &s.sse.heartbeat_ms; }, 1, u32_max,
+      "Milliseconds between `:heartbeat` comments on SSE streams."));
+  {
+    key_spec k = str(
+        "sse.broadcast_event_types",
+        [](settings& s) -> field { return &s.sse.broadcast_event_types; },
+        "event_type patterns (`sales.*`, `*` one dot-separated part) "
+        "whose events go to the SSE bridge even when published without "
+        "`broadcast: true`.",
+        check_event_type_pattern);
+    k.type = kind::string_list;
+    t.push_back(std::move(k));
+  }
   t.push_back(choice(
       "log.level", [](settings& s) -> field { return &s.log.level; },
       {"trace", "debug", "info", "warn", "error", "off"},
@@ -347,6 +419,8 @@ std::string env_name(std::string_view key) {
 }
 
 std::string type_name(const key_spec& spec) {
+  if (!spec.type_note.empty())
+    return std::string(spec.type_note);
   switch (spec.type) {
   case kind::string:
     return "string";
@@ -489,6 +563,12 @@ std::string apply(const key_spec& spec, const rapidjson::Value& value,
     return {};
   }
   case kind::object: {
+    if (spec.parse_json != nullptr) {
+      auto problem = spec.parse_json(render(value, std::string::npos), cfg);
+      if (problem.empty())
+        return {};
+      return name + (problem.front() == '[' ? "" : ": ") + problem;
+    }
     if (!value.IsObject())
       return fail("must be an object" + got(value));
     auto parsed =

@@ -27,7 +27,8 @@ static_assert(std::is_same_v<unsigned, uint32_t>);
 /// The settings field a key writes to.
 using field = std::variant<std::string*, bool*, uint16_t*, uint32_t*, uint64_t*,
                            int64_t*, double*, std::vector<std::string>*,
-                           protocol::permission_rules*>;
+                           protocol::permission_rules*,
+                           std::vector<protocol::history_rule>*>;
 
 /// One configuration key.
 struct key_spec {
@@ -45,6 +46,12 @@ struct key_spec {
   std::vector<std::string_view> choices; ///< choice: allowed values
   /// A secret's value never appears in messages or --help.
   bool secret = false;
+  /// object: parses the value (as compact JSON) into the settings; returns
+  /// the problem, its path first (`[1].pattern: ...`), or empty. Without
+  /// it, an object is the permission rules.
+  std::string (*parse_json)(const std::string& json, settings& cfg) = nullptr;
+  /// Shown instead of the kind's own name in messages and --help.
+  std::string_view type_note;
   /// Shown by --help instead of the rendered default, when not empty.
   std::string_view default_note;
 };

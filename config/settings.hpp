@@ -4,6 +4,7 @@
 // been merged and validated. Every field here has one documented key in
 // config/herald.example.jsonc; the key is the field's path, dotted.
 
+#include "protocol/history.hpp"
 #include "protocol/jwt.hpp"
 #include "protocol/permissions.hpp"
 
@@ -59,6 +60,21 @@ struct dedup_settings {
   uint32_t max_entries = 100000; ///< dedup.max_entries
 };
 
+struct history_settings {
+  uint32_t max_events = 10000;        ///< history.max_events (default ring)
+  uint32_t max_age_seconds = 300;     ///< history.max_age_seconds
+  uint64_t max_bytes = 64ull << 20;   ///< history.max_bytes (all rings)
+  uint32_t max_replay_events = 10000; ///< history.max_replay_events
+  std::vector<protocol::history_rule> rules; ///< history.rules
+};
+
+struct sse_settings {
+  uint32_t heartbeat_ms = 30000; ///< sse.heartbeat_ms
+  /// sse.broadcast_event_types: event_type patterns (`sales.*`) whose
+  /// events go to the SSE bridge even without `broadcast: true`
+  std::vector<std::string> broadcast_event_types;
+};
+
 struct log_settings {
   std::string level = "info";  ///< log.level: trace|debug|info|warn|error
   std::string format = "text"; ///< log.format: text|json
@@ -74,6 +90,8 @@ struct settings {
   limit_settings limits;
   ws_settings ws;
   dedup_settings dedup;
+  history_settings history;
+  sse_settings sse;
   log_settings log;
   bool actor_counters = true;        ///< metrics.actor_counters
   uint32_t shutdown_grace_ms = 5000; ///< shutdown.grace_ms

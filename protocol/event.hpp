@@ -24,6 +24,13 @@ struct event {
   /// The `/ws` frame as wire bytes (RFC 6455 header and JSON text),
   /// encoded once by the router and shared by every receiver.
   std::shared_ptr<const std::string> ws_frame;
+  /// The SSE frame (`id:` and `data:` lines) for events the SSE bridge
+  /// carries; null when it carries none of this event (not broadcast, no
+  /// tenant, or too large even truncated).
+  std::shared_ptr<const std::string> sse_frame;
+  /// The envelope endpoint's wire frame (docs/schemas.md); null when the
+  /// event is not one of that endpoint's.
+  std::shared_ptr<const std::string> envelope_frame;
 };
 
 using event_ptr = std::shared_ptr<const event>;

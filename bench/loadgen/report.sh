@@ -169,7 +169,7 @@ img() { [[ -f $OUT/$1.png ]] && printf '\n![%s](%s.png)\n' "$2" "$1"; }
     echo "Not run."
   fi
   echo; echo "## 7. Per-actor counters"; echo
-  echo "The fan-out run of section 2 (Herald, \\`window\\`) with \\`metrics.actor_counters\\` on and off, in interleaved pairs; the medians are compared. Off, deliveries are counted in node-wide atomics shared by every CAF worker; on, in each connection's own block, summed at scrape time."
+  echo 'The fan-out run of section 2 (Herald, `window`) with `metrics.actor_counters` on and off, in interleaved pairs; the medians are compared. Off, deliveries are counted in node-wide atomics shared by every CAF worker; on, in each connection'"'"'s own block, summed at scrape time.'
   echo
   echo "| run | deliveries/s | server CPU s | deliveries/server CPU-s | other CPU s |"
   echo "|---|---|---|---|---|"
