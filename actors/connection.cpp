@@ -2,9 +2,11 @@
 
 #include "actors/clock.hpp"
 #include "actors/instrument.hpp"
+#include "actors/router.hpp"
 #include "protocol/audience.hpp"
 #include "protocol/frames.hpp"
 #include "protocol/permissions.hpp"
+#include "protocol/sse.hpp"
 #include "protocol/ws_codec.hpp"
 
 #include <caf/all.hpp>
@@ -79,10 +81,13 @@ struct rejections {
   }
 };
 
+// `defer_ack`: the ack goes out later, with the replay (subscribe with
+// `since`); errors go out now.
 void answer(connection_state& st, std::string_view action,
             const std::vector<std::string>& accepted,
-            const rejections& rejected, const std::optional<std::string>& id) {
-  if (!accepted.empty() || rejected.groups.empty())
+            const rejections& rejected, const std::optional<std::string>& id,
+            bool defer_ack = false) {
+  if (!defer_ack && (!accepted.empty() || rejected.groups.empty()))
     push(st, encode_ack(action, accepted, id));
   for (auto& g : rejected.groups)
     push(st, encode_error(action, g.topics, g.code, g.message, id));
@@ -94,6 +99,8 @@ void subscribe(self_ptr self, const client_frame& frame) {
   auto& st = self->state;
   auto& limits = st.ctx->settings.limits;
   std::vector<std::string> accepted;
+  std::vector<std::string> joined;
+  std::vector<std::string> held;
   rejections rejected;
   for (auto& topic : frame.topics) {
     if (std::find(accepted.begin(), accepted.end(), topic) != accepted.end())
@@ -116,14 +123,129 @@ void subscribe(self_ptr self, const client_frame& frame) {
       }
       st.subs.push_back(subscription{topic, pattern_key(topic)});
       st.ctx->metrics.subscriptions.fetch_add(1, std::memory_order_relaxed);
-      // The router handles this before any publish the client can make
-      // after reading our ack, so the ack may go out at once.
-      self->send(st.router, subscribe_atom::value, topic,
-                 connection_actor{self});
+      joined.push_back(topic);
+    } else {
+      held.push_back(topic);
     }
     accepted.push_back(topic);
   }
-  answer(st, "subscribe", accepted, rejected, frame.id);
+  bool deferred = frame.since.has_value() && !accepted.empty();
+  if (!joined.empty() || deferred) {
+    // One message for the whole frame: the router joins the topics and
+    // takes the replay in one step, so nothing falls between the two. It
+    // handles this before any publish the client can make after reading
+    // our ack, so without `since` the ack may go out at once.
+    pending_subscribe p;
+    p.ticket = st.next_ticket++;
+    p.patterns = joined;
+    p.deferred_ack = deferred;
+    if (deferred) {
+      p.accepted = accepted;
+      p.id = frame.id;
+    }
+    subscribe_request req;
+    req.patterns = std::move(joined);
+    req.since = frame.since;
+    req.ticket = p.ticket;
+    if (deferred)
+      req.also_replay = std::move(held);
+    st.pending.push_back(std::move(p));
+    self->send(st.router, subscribe_atom::value, std::move(req),
+               connection_actor{self});
+  }
+  answer(st, "subscribe", accepted, rejected, frame.id, deferred);
+}
+
+// The frame this connection's socket takes for an event; null when the
+// event has none of that kind (not an envelope event, not for SSE).
+const frame_ptr& frame_for(const connection_state& st, const event& ev) {
+  switch (st.kind) {
+  case connection_kind::envelope:
+    return ev.envelope_frame;
+  case connection_kind::sse:
+    return ev.sse_frame;
+  case connection_kind::ws:
+    break;
+  }
+  return ev.ws_frame;
+}
+
+// Audience, format and (SSE) event_type filters, then the socket. Counted
+// in this actor's own block when it has one (summed at scrape time), else
+// in the node counters that every CAF worker shares, whose cache line then
+// moves between cores per delivery.
+void deliver_event(connection_state& st, const event& ev) {
+  auto& frame = frame_for(st, ev);
+  if (!frame)
+    return;
+  if (st.kind == connection_kind::sse
+      && !sse::any_matches(st.sse.patterns, ev.event_type))
+    return;
+  auto* c = st.counters;
+  auto& metrics = st.ctx->metrics;
+  if (!audience_allows(ev.aud, st.who)) {
+    if (c != nullptr)
+      actor_counters::bump(c->filtered);
+    else
+      metrics.audience_filtered.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  bool queued = st.sink->send(frame);
+  if (c != nullptr)
+    actor_counters::bump(queued ? c->delivered : c->dropped);
+  else
+    (queued ? metrics.deliveries : metrics.drops)
+        .fetch_add(1, std::memory_order_relaxed);
+}
+
+// Whether a replayed event is owed: some subscription matches it, and
+// none that matches it was live when it was routed (that one delivered
+// it already, or has it in flight).
+bool owed(const connection_state& st, const event& ev) {
+  topic_segments topic;
+  if (!parse_topic(ev.topic, topic))
+    return false;
+  bool matched = false;
+  topic_segments pattern;
+  for (auto& sub : st.subs) {
+    if (!parse_pattern(sub.pattern, pattern)
+        || !pattern_matches(pattern, topic))
+      continue;
+    if (sub.live_after < ev.seq)
+      return false;
+    matched = true;
+  }
+  return matched;
+}
+
+void on_replay(self_ptr self, replay_answer& answer) {
+  auto& st = self->state;
+  if (st.kind == connection_kind::sse) {
+    if (st.closing)
+      return;
+    if (answer.asked && !answer.recovered)
+      st.sink->send(std::make_shared<const std::string>(
+          sse::encode_named("herald.recovery", R"({"recovered":false})")));
+    for (auto& ev : answer.events)
+      deliver_event(st, *ev);
+    return;
+  }
+  auto i = std::find_if(st.pending.begin(), st.pending.end(),
+                        [&](auto& p) { return p.ticket == answer.ticket; });
+  if (i == st.pending.end())
+    return;
+  auto p = std::move(*i);
+  st.pending.erase(i);
+  for (auto& pattern : p.patterns)
+    if (auto* sub = find_subscription(st, pattern))
+      sub->live_after = answer.live_after;
+  if (st.closing)
+    return;
+  if (p.deferred_ack)
+    push(st, encode_ack("subscribe", p.accepted, p.id, answer.recovered));
+  for (auto& ev : answer.events)
+    if (owed(st, *ev))
+      deliver_event(st, *ev);
 }
 
 void unsubscribe(self_ptr self, const client_frame& frame) {
@@ -209,6 +331,13 @@ void on_frame(self_ptr self, const std::string& text) {
 
 void release_subscriptions(self_ptr self) {
   auto& st = self->state;
+  if (st.kind == connection_kind::sse) {
+    if (!st.subs.empty())
+      self->send(st.router, sse_atom::value, leave_atom::value,
+                 st.who.tenant_id, connection_actor{self});
+    st.subs.clear();
+    return;
+  }
   for (auto& sub : st.subs)
     self->send(st.router, unsubscribe_atom::value, sub.pattern,
                connection_actor{self});
@@ -217,13 +346,21 @@ void release_subscriptions(self_ptr self) {
   st.subs.clear();
 }
 
+// The gauge this connection counts itself in.
+protocol::node_metrics::gauge& open_gauge(connection_state& st) {
+  return st.kind == connection_kind::sse ? st.ctx->metrics.sse_connections
+                                         : st.ctx->metrics.connections;
+}
+
 } // namespace
 
 connection_actor::behavior_type
 connection(connection_actor::stateful_pointer<connection_state> self,
            context_ptr ctx, protocol::identity who, sink_ptr sink,
-           router_actor router) {
+           router_actor router, connection_kind kind, sse_options sse) {
   auto& st = self->state;
+  st.kind = kind;
+  st.sse = std::move(sse);
   auto& limits = ctx->settings.limits;
   st.budget.emplace(limits.rate_per_second, limits.rate_burst);
   st.ctx = std::move(ctx);
@@ -231,14 +368,23 @@ connection(connection_actor::stateful_pointer<connection_state> self,
   st.sink = std::move(sink);
   st.router = std::move(router);
   st.counters = enroll(self, st.ctx, actor_kind::connection, st.who.sub);
-  st.ctx->metrics.connections.fetch_add(1, std::memory_order_relaxed);
+  open_gauge(st).fetch_add(1, std::memory_order_relaxed);
+  if (st.kind == connection_kind::sse) {
+    // One pseudo-subscription, the tenant's fan-out, so deliveries take
+    // the single-subscription path.
+    auto name = sse_fanout_name(st.who.tenant_id);
+    st.subs.push_back(subscription{name, pattern_key(name), 0});
+    self->send(st.router, sse_atom::value,
+               sse_request{st.who.tenant_id, st.sse.last_event_id},
+               connection_actor{self});
+  }
   // A handler that throws must not leave subscriptions behind in topic
   // actors nor a socket nobody reads: release both while the state still
   // exists, then let the actor die.
   self->set_exception_handler([=](std::exception_ptr&) -> caf::error {
     auto& st = self->state;
     release_subscriptions(self);
-    st.ctx->metrics.connections.fetch_sub(1, std::memory_order_relaxed);
+    open_gauge(st).fetch_sub(1, std::memory_order_relaxed);
     if (st.sink)
       st.sink->close(1011, "internal error");
     return caf::exit_reason::unhandled_exception;
@@ -255,24 +401,7 @@ connection(connection_actor::stateful_pointer<connection_state> self,
             || (st.subs.size() == 1 ? st.subs.front().key != key
                                     : !is_canonical_copy(st, *ev, key)))
           return;
-        // Counted in this actor's own block when it has one (summed at
-        // scrape time), else in the node counters that every CAF worker
-        // shares, whose cache line then moves between cores per delivery.
-        auto* c = st.counters;
-        auto& metrics = st.ctx->metrics;
-        if (!audience_allows(ev->aud, st.who)) {
-          if (c != nullptr)
-            actor_counters::bump(c->filtered);
-          else
-            metrics.audience_filtered.fetch_add(1, std::memory_order_relaxed);
-          return;
-        }
-        bool queued = st.sink->send(ev->ws_frame);
-        if (c != nullptr)
-          actor_counters::bump(queued ? c->delivered : c->dropped);
-        else
-          (queued ? metrics.deliveries : metrics.drops)
-              .fetch_add(1, std::memory_order_relaxed);
+        deliver_event(st, *ev);
       },
       [=](frame_atom, const std::string& text) {
         count_message(self, self->state.counters);
@@ -288,11 +417,14 @@ connection(connection_actor::stateful_pointer<connection_state> self,
                               "binary frames are not accepted; send JSON text",
                               std::nullopt));
       },
+      [=](replay_atom, replay_answer& answer) {
+        count_message(self, self->state.counters);
+        on_replay(self, answer);
+      },
       [=](closed_atom) {
         count_message(self, self->state.counters);
         release_subscriptions(self);
-        self->state.ctx->metrics.connections.fetch_sub(
-            1, std::memory_order_relaxed);
+        open_gauge(self->state).fetch_sub(1, std::memory_order_relaxed);
         self->state.sink.reset();
         self->quit();
       },
@@ -301,9 +433,16 @@ connection(connection_actor::stateful_pointer<connection_state> self,
 
 connection_actor spawn_connection(caf::actor_system& sys, context_ptr ctx,
                                   protocol::identity who, sink_ptr sink,
-                                  router_actor router) {
+                                  router_actor router, connection_kind kind) {
   return sys.spawn(connection, std::move(ctx), std::move(who), std::move(sink),
-                   std::move(router));
+                   std::move(router), kind, sse_options{});
+}
+
+connection_actor spawn_sse_connection(caf::actor_system& sys, context_ptr ctx,
+                                      protocol::identity who, sink_ptr sink,
+                                      router_actor router, sse_options opts) {
+  return sys.spawn(connection, std::move(ctx), std::move(who), std::move(sink),
+                   std::move(router), connection_kind::sse, std::move(opts));
 }
 
 } // namespace herald::actors

@@ -23,6 +23,33 @@ namespace herald::actors {
 struct subscription {
   std::string pattern;
   uint64_t key = 0;
+  /// Events above this sequence come live through this subscription; the
+  /// router says which when it answers the subscribe (until then: none
+  /// known to have come, so a replay does not skip for its sake).
+  uint64_t live_after = UINT64_MAX;
+};
+
+/// Which frames a connection's socket takes.
+enum class connection_kind : uint8_t {
+  ws,       ///< `/ws`: the event frame of PROTOCOL §4
+  envelope, ///< `/ws/events`: the envelope frame of docs/schemas.md
+  sse,      ///< `/api/events/stream`: PROTOCOL §5
+};
+
+/// What an SSE connection asked for when it opened.
+struct sse_options {
+  std::vector<std::string> patterns; ///< event_type patterns; empty: all
+  std::optional<std::string> last_event_id;
+};
+
+/// A subscribe the router has not answered yet.
+struct pending_subscribe {
+  uint64_t ticket = 0;
+  std::vector<std::string> patterns; ///< joined by this subscribe
+  /// Set when the subscribe carried `since`: its ack waits for the replay.
+  bool deferred_ack = false;
+  std::vector<std::string> accepted;
+  std::optional<std::string> id;
 };
 
 /// A connection actor: identity, subscriptions, rate budget, and delivery
@@ -33,7 +60,11 @@ struct connection_state {
   protocol::identity who;
   sink_ptr sink;
   router_actor router;
+  connection_kind kind = connection_kind::ws;
   std::vector<subscription> subs;
+  std::vector<pending_subscribe> pending; ///< in ticket order
+  uint64_t next_ticket = 1;
+  sse_options sse; ///< kind sse only
   std::optional<protocol::token_bucket> budget;
   actor_counters* counters = nullptr; ///< null with metrics.actor_counters off
   uint32_t strikes = 0; ///< RATE_LIMITED answers since the last accepted frame
@@ -43,11 +74,18 @@ struct connection_state {
 connection_actor::behavior_type
 connection(connection_actor::stateful_pointer<connection_state> self,
            context_ptr ctx, protocol::identity who, sink_ptr sink,
-           router_actor router);
+           router_actor router, connection_kind kind, sse_options sse);
 
 /// Spawns a connection actor for a freshly accepted WebSocket session.
 connection_actor spawn_connection(caf::actor_system& sys, context_ptr ctx,
                                   protocol::identity who, sink_ptr sink,
-                                  router_actor router);
+                                  router_actor router,
+                                  connection_kind kind = connection_kind::ws);
+
+/// Spawns the connection actor of an SSE stream; it joins its tenant's
+/// broadcast fan-out at once, replaying from `last_event_id` when given.
+connection_actor spawn_sse_connection(caf::actor_system& sys, context_ptr ctx,
+                                      protocol::identity who, sink_ptr sink,
+                                      router_actor router, sse_options opts);
 
 } // namespace herald::actors

@@ -2,8 +2,10 @@
 
 #include "net/handlers.hpp"
 #include "net/log.hpp"
+#include "net/sse_session.hpp"
 #include "net/ws_session.hpp"
 
+#include "protocol/sse.hpp"
 #include "protocol/ws_codec.hpp"
 
 #include <boost/asio/dispatch.hpp>
@@ -64,9 +66,15 @@ void http_session::on_read(error_code ec, std::size_t) {
     return do_close();
   }
   auto req = parser_->release();
-  if (beast::websocket::is_upgrade(req)
-      && target_path({req.target().data(), req.target().size()}) == "/ws")
-    return upgrade(std::move(req));
+  auto path = target_path({req.target().data(), req.target().size()});
+  if (beast::websocket::is_upgrade(req)) {
+    if (path == "/ws")
+      return upgrade(std::move(req), actors::connection_kind::ws);
+    if (path == "/ws/events")
+      return upgrade(std::move(req), actors::connection_kind::envelope);
+  }
+  if (path == "/api/events/stream" && req.method() == http::verb::get)
+    return stream_events(std::move(req));
   send(route(*ctx_, req));
 }
 
@@ -86,15 +94,9 @@ std::optional<std::string> handshake_problem(const request& req) {
 
 } // namespace
 
-void http_session::upgrade(request req) {
-  if (auto problem = handshake_problem(req)) {
-    req.keep_alive(false);
-    auto res =
-        make_error(req, http::status::bad_request, "BAD_HANDSHAKE", *problem);
-    res.set(http::field::sec_websocket_version, "13");
-    return send(std::move(res));
-  }
-  // PROTOCOL §3: a missing or bad token is answered 401 before upgrading.
+std::variant<protocol::identity, std::string>
+http_session::authenticate(const request& req, const char* what) {
+  // PROTOCOL §3: the header, or `?token=` for browsers.
   std::optional<std::string> token;
   if (auto header = bearer(req))
     token = std::string{*header};
@@ -103,25 +105,78 @@ void http_session::upgrade(request req) {
   std::string why = "missing token";
   if (token && !token->empty()) {
     auto verdict = ctx_->verifier.verify(*token, std::time(nullptr));
-    if (auto* who = std::get_if<protocol::identity>(&verdict)) {
-      stream_.expires_never();
-      auto key = req[http::field::sec_websocket_key];
-      auto accept = protocol::ws::accept_key({key.data(), key.size()});
-      // Bytes the client sent after its request belong to the WebSocket.
-      auto early = beast::buffers_to_string(buffer_.data());
-      std::make_shared<ws_session>(stream_.release_socket(), ctx_,
-                                   std::move(*who))
-          ->start(std::move(accept), std::move(early));
-      return;
-    }
+    if (std::holds_alternative<protocol::identity>(verdict))
+      return verdict;
     why = std::get<std::string>(verdict);
   }
   ctx_->node->metrics.auth_failures.fetch_add(1, std::memory_order_relaxed);
-  log_net()->info("ws upgrade refused: {}", why);
+  log_net()->info("{} refused: {}", what, why);
+  return why;
+}
+
+void http_session::refuse_unauthorized(request req, const std::string& why) {
   req.keep_alive(false);
   auto res = make_error(req, http::status::unauthorized, "UNAUTHORIZED", why);
   res.set(http::field::www_authenticate, "Bearer");
   send(std::move(res));
+}
+
+void http_session::upgrade(request req, actors::connection_kind kind) {
+  if (auto problem = handshake_problem(req)) {
+    req.keep_alive(false);
+    auto res =
+        make_error(req, http::status::bad_request, "BAD_HANDSHAKE", *problem);
+    res.set(http::field::sec_websocket_version, "13");
+    return send(std::move(res));
+  }
+  // A missing or bad token is answered 401 before upgrading.
+  auto verdict = authenticate(req, "ws upgrade");
+  if (auto* why = std::get_if<std::string>(&verdict))
+    return refuse_unauthorized(std::move(req), *why);
+  stream_.expires_never();
+  auto key = req[http::field::sec_websocket_key];
+  auto accept = protocol::ws::accept_key({key.data(), key.size()});
+  // Bytes the client sent after its request belong to the WebSocket.
+  auto early = beast::buffers_to_string(buffer_.data());
+  std::make_shared<ws_session>(stream_.release_socket(), ctx_,
+                               std::move(std::get<protocol::identity>(verdict)),
+                               kind)
+      ->start(std::move(accept), std::move(early));
+}
+
+void http_session::stream_events(request req) {
+  // PROTOCOL §5: identity with `sub` and `tenant_id`, else 401.
+  auto verdict = authenticate(req, "sse stream");
+  if (auto* why = std::get_if<std::string>(&verdict))
+    return refuse_unauthorized(std::move(req), *why);
+  auto& who = std::get<protocol::identity>(verdict);
+  if (who.sub.empty() || who.tenant_id.empty()) {
+    ctx_->node->metrics.auth_failures.fetch_add(1, std::memory_order_relaxed);
+    return refuse_unauthorized(std::move(req), "token lacks sub or tenant_id");
+  }
+  std::string_view target{req.target().data(), req.target().size()};
+  actors::sse_options opts;
+  opts.patterns = query_params(target, "pattern");
+  for (auto& p : opts.patterns)
+    if (!protocol::sse::valid_event_type_pattern(p)) {
+      req.keep_alive(false);
+      return send(make_error(
+          req, http::status::bad_request, "INVALID_MESSAGE",
+          "pattern \"" + p
+              + "\": dot-separated parts of [A-Za-z0-9_-], each possibly a "
+                "whole *"));
+    }
+  // EventSource sends the last `id:` it saw when it reconnects; clients
+  // that cannot set headers may pass it as ?last_event_id=.
+  auto last = req["Last-Event-ID"];
+  if (!last.empty())
+    opts.last_event_id = std::string{last.data(), last.size()};
+  else
+    opts.last_event_id = query_param(target, "last_event_id");
+  stream_.expires_never();
+  std::make_shared<sse_session>(stream_.release_socket(), ctx_, std::move(who),
+                                std::move(opts))
+      ->start();
 }
 
 void http_session::send(response res) {

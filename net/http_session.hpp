@@ -13,6 +13,11 @@
 #include <memory>
 #include <optional>
 
+#include "actors/connection.hpp"
+#include "protocol/identity.hpp"
+
+#include <variant>
+
 namespace herald::net {
 
 class http_session : public std::enable_shared_from_this<http_session> {
@@ -26,7 +31,13 @@ private:
 
   void do_read();
   void on_read(error_code ec, std::size_t bytes);
-  void upgrade(request req);
+  void upgrade(request req, actors::connection_kind kind);
+  void stream_events(request req);
+  /// The identity of a request's token (header or `?token=`), or why
+  /// there is none; counts and logs a refusal.
+  std::variant<protocol::identity, std::string> authenticate(const request& req,
+                                                             const char* what);
+  void refuse_unauthorized(request req, const std::string& why);
   void send(response res);
   void on_write(bool keep_alive, error_code ec, std::size_t bytes);
   void do_close();

@@ -85,24 +85,51 @@ std::string percent_decode(std::string_view text) {
 
 } // namespace
 
-std::optional<std::string> query_param(std::string_view target,
-                                       std::string_view name) {
+namespace {
+
+// Calls `found(value)` for each `name=value` of the query, in order, until
+// it returns false.
+template <class F>
+void each_param(std::string_view target, std::string_view name, F&& found) {
   auto q = target.find('?');
   if (q == std::string_view::npos)
-    return std::nullopt;
+    return;
   auto query = target.substr(q + 1);
   while (!query.empty()) {
     auto amp = query.find('&');
     auto pair = query.substr(0, amp);
     auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name)
-      return eq == std::string_view::npos ? std::string{}
-                                          : percent_decode(pair.substr(eq + 1));
+    if (pair.substr(0, eq) == name
+        && !found(eq == std::string_view::npos
+                      ? std::string{}
+                      : percent_decode(pair.substr(eq + 1))))
+      return;
     if (amp == std::string_view::npos)
       break;
     query.remove_prefix(amp + 1);
   }
-  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> query_param(std::string_view target,
+                                       std::string_view name) {
+  std::optional<std::string> out;
+  each_param(target, name, [&](std::string v) {
+    out = std::move(v);
+    return false;
+  });
+  return out;
+}
+
+std::vector<std::string> query_params(std::string_view target,
+                                      std::string_view name) {
+  std::vector<std::string> out;
+  each_param(target, name, [&](std::string v) {
+    out.push_back(std::move(v));
+    return true;
+  });
+  return out;
 }
 
 bool secret_equals(std::string_view a, std::string_view b) {

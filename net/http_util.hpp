@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace herald::net {
 
@@ -32,6 +33,10 @@ std::string_view target_path(std::string_view target);
 /// The first value of query parameter `name`, percent-decoded.
 std::optional<std::string> query_param(std::string_view target,
                                        std::string_view name);
+
+/// Every value of query parameter `name`, percent-decoded, in order.
+std::vector<std::string> query_params(std::string_view target,
+                                      std::string_view name);
 
 /// Compares secrets in time independent of where they differ.
 bool secret_equals(std::string_view a, std::string_view b);

@@ -5,6 +5,7 @@
 
 #include "actors/handles.hpp"
 #include "actors/node_context.hpp"
+#include "net/live_session.hpp"
 #include "protocol/jwt.hpp"
 
 #include <caf/actor_system.hpp>
@@ -17,13 +18,11 @@
 
 namespace herald::net {
 
-class ws_session;
-
-/// The live WebSocket sessions, so that shutdown can close them all.
+/// The live WebSocket and SSE sessions, so that shutdown can close them.
 class session_registry {
 public:
-  void add(const std::shared_ptr<ws_session>& session);
-  void remove(const ws_session* session);
+  void add(const std::shared_ptr<live_session>& session);
+  void remove(const live_session* session);
   std::size_t size() const;
   /// Starts a close handshake with `code` on every live session.
   void close_all(uint16_t code, const std::string& reason);
@@ -33,7 +32,8 @@ public:
 
 private:
   mutable std::mutex mutex_;
-  std::unordered_map<const ws_session*, std::weak_ptr<ws_session>> sessions_;
+  std::unordered_map<const live_session*, std::weak_ptr<live_session>>
+      sessions_;
 };
 
 struct net_context {

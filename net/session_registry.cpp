@@ -1,5 +1,4 @@
 #include "net/net_context.hpp"
-#include "net/ws_session.hpp"
 
 #include <caf/all.hpp>
 
@@ -7,12 +6,12 @@
 
 namespace herald::net {
 
-void session_registry::add(const std::shared_ptr<ws_session>& session) {
+void session_registry::add(const std::shared_ptr<live_session>& session) {
   std::lock_guard<std::mutex> guard{mutex_};
   sessions_.emplace(session.get(), session);
 }
 
-void session_registry::remove(const ws_session* session) {
+void session_registry::remove(const live_session* session) {
   std::lock_guard<std::mutex> guard{mutex_};
   sessions_.erase(session);
 }
@@ -25,9 +24,9 @@ std::size_t session_registry::size() const {
 namespace {
 
 template <class Map>
-std::vector<std::shared_ptr<ws_session>> lock_all(std::mutex& mutex,
-                                                  const Map& sessions) {
-  std::vector<std::shared_ptr<ws_session>> live;
+std::vector<std::shared_ptr<live_session>> lock_all(std::mutex& mutex,
+                                                    const Map& sessions) {
+  std::vector<std::shared_ptr<live_session>> live;
   std::lock_guard<std::mutex> guard{mutex};
   for (auto& entry : sessions)
     if (auto session = entry.second.lock())
@@ -39,7 +38,7 @@ std::vector<std::shared_ptr<ws_session>> lock_all(std::mutex& mutex,
 
 void session_registry::close_all(uint16_t code, const std::string& reason) {
   for (auto& session : lock_all(mutex_, sessions_))
-    session->close(code, reason);
+    session->shutdown_close(code, reason);
 }
 
 void session_registry::abort_all() {

@@ -34,9 +34,9 @@ const actors::frame_ptr& ping_frame() {
 } // namespace
 
 ws_session::ws_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
-                       protocol::identity who)
+                       protocol::identity who, actors::connection_kind kind)
     : socket_(std::move(socket)), ctx_(std::move(ctx)), who_(std::move(who)),
-      reader_(ctx_->node->settings.limits.max_frame_bytes),
+      kind_(kind), reader_(ctx_->node->settings.limits.max_frame_bytes),
       ping_timer_(socket_.get_executor()), close_timer_(socket_.get_executor()),
       max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {}
 
@@ -67,7 +67,7 @@ void ws_session::on_handshake_written(error_code ec) {
   // The identity moves to its actor: the session keeps no copy.
   auto user = who_.sub;
   actor_ = actors::spawn_connection(*ctx_->system, ctx_->node, std::move(who_),
-                                    shared_from_this(), ctx_->router);
+                                    shared_from_this(), ctx_->router, kind_);
   ctx_->node->metrics.connections_total.fetch_add(1, std::memory_order_relaxed);
   ctx_->sessions.add(shared_from_this());
   log_net()->debug("ws {} open for user {}", actor_.id(), user);

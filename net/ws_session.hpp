@@ -10,7 +10,9 @@
 //   reads into a per-thread buffer, keeping only an incomplete frame.
 // Everything touching the socket runs on the session's strand.
 
+#include "actors/connection.hpp"
 #include "actors/outbound_sink.hpp"
+#include "net/live_session.hpp"
 #include "net/net_context.hpp"
 #include "protocol/identity.hpp"
 #include "protocol/ws_codec.hpp"
@@ -28,10 +30,13 @@
 namespace herald::net {
 
 class ws_session : public actors::outbound_sink,
+                   public live_session,
                    public std::enable_shared_from_this<ws_session> {
 public:
+  /// `kind`: the frames the connection takes (`/ws` or `/ws/events`).
   ws_session(boost::asio::ip::tcp::socket&& socket, net_context_ptr ctx,
-             protocol::identity who);
+             protocol::identity who,
+             actors::connection_kind kind = actors::connection_kind::ws);
   ~ws_session() override;
 
   /// Writes the 101 answer (with `accept_key`), then spawns the connection
@@ -42,8 +47,12 @@ public:
   bool send(actors::frame_ptr frame) override;
   void close(uint16_t code, std::string reason) override;
 
+  void shutdown_close(uint16_t code, const std::string& reason) override {
+    close(code, reason);
+  }
+
   /// Drops the socket without a close handshake (end of shutdown).
-  void abort();
+  void abort() override;
 
 private:
   using error_code = boost::beast::error_code;
@@ -65,6 +74,7 @@ private:
   boost::asio::ip::tcp::socket socket_;
   net_context_ptr ctx_;
   protocol::identity who_;
+  actors::connection_kind kind_;
   actors::connection_actor actor_;
   protocol::ws::reader reader_;
   boost::asio::steady_timer ping_timer_;

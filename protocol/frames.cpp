@@ -130,7 +130,8 @@ parse_client_frame(std::string_view text) {
 
 std::string encode_ack(std::string_view action,
                        const std::vector<std::string>& topics,
-                       const std::optional<std::string>& id) {
+                       const std::optional<std::string>& id,
+                       std::optional<bool> recovered) {
   rapidjson::StringBuffer buf;
   writer_t w{buf};
   w.StartObject();
@@ -144,6 +145,10 @@ std::string encode_ack(std::string_view action,
   if (id) {
     write_key(w, "id");
     write_json_string(w, *id);
+  }
+  if (recovered) {
+    write_key(w, "recovered");
+    w.Bool(*recovered);
   }
   w.EndObject();
   return take(buf);

@@ -42,11 +42,13 @@ struct client_frame_error {
 std::variant<client_frame, client_frame_error>
 parse_client_frame(std::string_view text);
 
-/// `{"type":"ack","action":..,"topics":[..],"status":"success","id":..}`;
-/// `id` is omitted when absent.
+/// `{"type":"ack","action":..,"topics":[..],"status":"success","id":..,
+/// "recovered":..}`; `id` is omitted when absent, `recovered` unless the
+/// subscribe carried `since`.
 std::string encode_ack(std::string_view action,
                        const std::vector<std::string>& topics,
-                       const std::optional<std::string>& id);
+                       const std::optional<std::string>& id,
+                       std::optional<bool> recovered = std::nullopt);
 
 /// `{"type":"error","action":..,"topics":[..],"code":..,"message":..,
 /// "id":..}`; `action` omitted when empty, `topics` omitted when empty,

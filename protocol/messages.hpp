@@ -26,6 +26,8 @@ using closed_atom = caf::atom_constant<caf::atom("closed")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using router_atom = caf::atom_constant<caf::atom("router")>;
+using replay_atom = caf::atom_constant<caf::atom("replay")>;
+using sse_atom = caf::atom_constant<caf::atom("sse")>;
 
 } // namespace herald::protocol
 

@@ -65,6 +65,20 @@ node_metrics::render_prometheus(const delivery_counts& extra) const {
     frame_errors);
   g("publish_queue", "Publishes handed to the router and not yet routed.",
     publish_queue);
+  g("sse_connections", "Open server-sent event streams.", sse_connections);
+  g("history_events", "Events held for replay.", history_events);
+  g("history_bytes", "Bytes the events held for replay take.", history_bytes);
+  c("history_evicted_total",
+    "Events dropped from the history (count, age "
+    "or byte bound).",
+    history_evicted);
+  c("replays_total", "Replays asked for (since, Last-Event-ID).", replays);
+  c("replays_failed_total", "Replays answered recovered:false.",
+    replays_failed);
+  c("replayed_events_total", "Events sent by replays.", replayed_events);
+  c("sse_skipped_total", "Events too large for SSE even truncated.",
+    sse_skipped);
+  c("sse_truncated_total", "Events sent to SSE truncated.", sse_truncated);
   return out;
 }
 

@@ -39,6 +39,15 @@ struct node_metrics {
   counter api_key_failures{0};  ///< 401 answers on the publish API
   counter frame_errors{0};      ///< client frames answered with an error
   gauge publish_queue{0};       ///< publishes handed to the router, unrouted
+  gauge sse_connections{0};     ///< open SSE streams
+  gauge history_events{0};      ///< events held for replay
+  gauge history_bytes{0};       ///< what they take (history.max_bytes)
+  counter history_evicted{0};   ///< events dropped from the history
+  counter replays{0};           ///< replays asked for (since, Last-Event-ID)
+  counter replays_failed{0};    ///< of which answered recovered:false
+  counter replayed_events{0};   ///< events sent by replays
+  counter sse_skipped{0};       ///< events too large for SSE even truncated
+  counter sse_truncated{0};     ///< events sent to SSE truncated
 
   /// Prometheus text exposition format, every metric prefixed `herald_`.
   std::string render_prometheus(const delivery_counts& extra = {}) const;

@@ -144,6 +144,7 @@ private:
 /// What a probe received: each delivery with the topic key it came with.
 struct probe_log {
   std::vector<std::pair<protocol::event_ptr, uint64_t>> delivered;
+  std::vector<replay_answer> answers; ///< the router's subscribe answers
   std::size_t closed = 0;
 };
 
@@ -158,6 +159,9 @@ inline connection_actor::behavior_type probe(connection_actor::pointer self,
             uint64_t key) { log->delivered.emplace_back(ev, key); },
       [](protocol::frame_atom, const std::string&) {},
       [](protocol::binary_atom) {},
+      [log](protocol::replay_atom, replay_answer& answer) {
+        log->answers.push_back(std::move(answer));
+      },
       [self, log](protocol::closed_atom) {
         ++log->closed;
         self->quit();
@@ -249,6 +253,16 @@ struct fixture : test_coordinator_fixture<> {
   fixture() {
     ctx->settings.limits.max_subscriptions = 16;
     ctx->settings.dedup.max_entries = 1000;
+  }
+
+  /// A router subscribe request for patterns, replaying from `since`.
+  static subscribe_request
+  sub_request(std::vector<std::string> patterns,
+              std::optional<std::string> since = std::nullopt) {
+    subscribe_request req;
+    req.patterns = std::move(patterns);
+    req.since = std::move(since);
+    return req;
   }
 
   router_actor spawn_router() {

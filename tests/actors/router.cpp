@@ -24,7 +24,7 @@ struct router_fixture : fixture {
   router_actor r = spawn_router();
 
   void subscribe(const std::string& pattern, const connection_actor& who) {
-    self->send(r, subscribe_atom::value, pattern, who);
+    self->send(r, subscribe_atom::value, sub_request({pattern}), who);
     run();
   }
 
@@ -55,9 +55,9 @@ CAF_TEST(a fresh router holds no topics and has routed nothing) {
 
 CAF_TEST(subscribe spawns one topic actor per pattern) {
   auto [p, log] = spawn_probe();
-  self->send(r, subscribe_atom::value, std::string{"a:b:c"}, p);
-  expect((subscribe_atom, std::string, connection_actor),
-         from(self).to(r).with(_, std::string{"a:b:c"}, _));
+  self->send(r, subscribe_atom::value, sub_request({"a:b:c"}), p);
+  expect((subscribe_atom, subscribe_request, connection_actor),
+         from(self).to(r).with(_, _, _));
   auto t = topic_of(r, "a:b:c");
   CAF_REQUIRE(t != nullptr);
   expect((join_atom, connection_actor), from(r).to(t).with(_, p));
@@ -94,9 +94,9 @@ CAF_TEST(a second subscriber to the same pattern reuses its topic actor) {
   subscribe("a:b:c", p1);
   auto t = topic_of(r, "a:b:c");
   CAF_REQUIRE(t != nullptr);
-  self->send(r, subscribe_atom::value, std::string{"a:b:c"}, p2);
-  expect((subscribe_atom, std::string, connection_actor),
-         from(self).to(r).with(_, std::string{"a:b:c"}, p2));
+  self->send(r, subscribe_atom::value, sub_request({"a:b:c"}), p2);
+  expect((subscribe_atom, subscribe_request, connection_actor),
+         from(self).to(r).with(_, _, p2));
   // The join goes to the topic actor spawned for the first subscriber.
   expect((join_atom, connection_actor), from(r).to(t).with(_, p2));
   CAF_CHECK(topic_of(r, "a:b:c") == t);

@@ -41,7 +41,7 @@ struct supervisor_fixture : fixture {
   // Gives the router a topic actor (linked to it) to watch go down with it.
   void give_router_a_topic(const router_actor& r) {
     auto [p, log] = spawn_probe();
-    self->send(r, subscribe_atom::value, std::string{"a:b:c"}, p);
+    self->send(r, subscribe_atom::value, sub_request({"a:b:c"}), p);
     run();
     CAF_REQUIRE_EQUAL(ctx->metrics.topics.load(), 1);
   }

@@ -1,0 +1,280 @@
+#include "net/sse_session.hpp"
+
+#include "net/log.hpp"
+#include "protocol/sse.hpp"
+
+#include <caf/all.hpp>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <cstdio>
+
+namespace herald::net {
+
+namespace asio = boost::asio;
+using protocol::closed_atom;
+
+namespace {
+
+constexpr std::size_t max_chunk_frames = 256;
+constexpr std::size_t max_chunk_bytes = 256 * 1024;
+
+const actors::frame_ptr& heartbeat_frame() {
+  static const auto frame =
+      std::make_shared<const std::string>(protocol::sse::heartbeat);
+  return frame;
+}
+
+// The zero-length chunk that ends a chunked body.
+const actors::frame_ptr& end_frame() {
+  static const auto frame = std::make_shared<const std::string>("0\r\n\r\n");
+  return frame;
+}
+
+constexpr std::string_view crlf = "\r\n";
+
+} // namespace
+
+sse_session::sse_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
+                         protocol::identity who, actors::sse_options opts)
+    : socket_(std::move(socket)), ctx_(std::move(ctx)), who_(std::move(who)),
+      opts_(std::move(opts)), heartbeat_timer_(socket_.get_executor()),
+      max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {}
+
+sse_session::~sse_session() = default;
+
+void sse_session::start() {
+  // PROTOCOL §5's four headers; chunked, since the stream has no length.
+  head_ = "HTTP/1.1 200 OK\r\n"
+          "Content-Type: text/event-stream\r\n"
+          "Cache-Control: no-cache, no-transform\r\n"
+          "Connection: keep-alive\r\n"
+          "X-Accel-Buffering: no\r\n"
+          "Transfer-Encoding: chunked\r\n"
+          "Server: herald\r\n\r\n";
+  asio::async_write(socket_, asio::buffer(head_),
+                    [self = shared_from_this()](error_code ec, std::size_t) {
+                      self->on_head_written(ec);
+                    });
+}
+
+void sse_session::on_head_written(error_code ec) {
+  std::string{}.swap(head_);
+  if (ec) {
+    log_net()->debug("sse head write failed: {}", ec.message());
+    return;
+  }
+  socket_.non_blocking(true, ec);
+  auto user = who_.sub;
+  actor_ = actors::spawn_sse_connection(*ctx_->system, ctx_->node,
+                                        std::move(who_), shared_from_this(),
+                                        ctx_->router, std::move(opts_));
+  ctx_->sessions.add(shared_from_this());
+  log_net()->debug("sse {} open for user {}", actor_.id(), user);
+  arm_heartbeat();
+  do_wait_readable();
+}
+
+void sse_session::do_wait_readable() {
+  socket_.async_wait(
+      asio::ip::tcp::socket::wait_read,
+      [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
+}
+
+void sse_session::on_readable(error_code ec) {
+  if (finished_)
+    return;
+  if (ec) {
+    finish(ec.message().c_str());
+    return;
+  }
+  // A client sends nothing after its request; bytes are discarded, and the
+  // end of the stream means it left.
+  std::array<char, 512> buf;
+  auto n = socket_.read_some(asio::buffer(buf), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    do_wait_readable();
+    return;
+  }
+  if (ec || n == 0) {
+    finish(ec == asio::error::eof ? "client left" : ec.message().c_str());
+    return;
+  }
+  do_wait_readable();
+}
+
+bool sse_session::send(actors::frame_ptr frame) {
+  bool post_flush = false;
+  bool overflow = false;
+  std::size_t dropped = 0;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    if (closing_)
+      return false;
+    if (backlog_bytes_ + frame->size() > max_backlog_) {
+      // A slow consumer: what has not started writing is dropped and the
+      // stream ends; its EventSource reconnects with Last-Event-ID.
+      closing_ = overflow = true;
+      dropped = pending_.size() + 1;
+      for (auto& f : pending_)
+        backlog_bytes_ -= f->size();
+      pending_.clear();
+    } else {
+      backlog_bytes_ += frame->size();
+      pending_.push_back(std::move(frame));
+      if (!flush_posted_)
+        post_flush = flush_posted_ = true;
+    }
+  }
+  if (overflow) {
+    auto& metrics = ctx_->node->metrics;
+    metrics.slow_consumer_closes.fetch_add(1, std::memory_order_relaxed);
+    metrics.drops.fetch_add(dropped, std::memory_order_relaxed);
+    log_net()->info("sse {} closed as slow consumer", actor_.id());
+    close(1013, "slow consumer");
+    return false;
+  }
+  if (post_flush)
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this()] { self->do_flush(); });
+  return true;
+}
+
+void sse_session::close(uint16_t, std::string reason) {
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    closing_ = true;
+  }
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), reason = std::move(reason)] {
+               if (self->finished_ || self->end_sent_)
+                 return;
+               log_net()->debug("sse {} ending: {}", self->actor_.id(), reason);
+               // Frames queued before the close still go first, then the last
+               // chunk.
+               {
+                 std::lock_guard<std::mutex> guard{self->mutex_};
+                 for (auto& f : self->pending_)
+                   self->queue_.push_back(std::move(f));
+                 self->pending_.clear();
+               }
+               self->queue_.push_back(end_frame());
+               self->write_next();
+             });
+}
+
+void sse_session::abort() {
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this()] { self->finish("node shutdown"); });
+}
+
+void sse_session::do_flush() {
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    flush_posted_ = false;
+    for (auto& f : pending_)
+      queue_.push_back(std::move(f));
+    pending_.clear();
+  }
+  write_next();
+}
+
+void sse_session::write_next() {
+  if (write_in_flight_ || finished_ || end_sent_ || queue_.empty())
+    return;
+  // One chunk with everything queued since the last write; the end marker
+  // goes alone, after it.
+  std::size_t taken = 0;
+  uint64_t bytes = 0;
+  bool ending = queue_.front() == end_frame();
+  buffers_.clear();
+  if (ending) {
+    in_flight_.push_back(queue_.front());
+    buffers_.emplace_back(end_frame()->data(), end_frame()->size());
+    taken = 1;
+  } else {
+    buffers_.emplace_back(); // the chunk size line, set below
+    while (
+        taken < queue_.size() && taken < max_chunk_frames
+        && queue_[taken] != end_frame()
+        && (bytes == 0 || bytes + queue_[taken]->size() <= max_chunk_bytes)) {
+      auto& f = queue_[taken++];
+      bytes += f->size();
+      buffers_.emplace_back(f->data(), f->size());
+      in_flight_.push_back(std::move(f));
+    }
+    char line[24];
+    auto n = std::snprintf(line, sizeof(line), "%llx\r\n",
+                           static_cast<unsigned long long>(bytes));
+    chunk_head_.assign(line, static_cast<std::size_t>(n));
+    buffers_.front() = asio::buffer(chunk_head_);
+    buffers_.emplace_back(crlf.data(), crlf.size());
+  }
+  queue_.erase(queue_.begin(),
+               queue_.begin() + static_cast<std::ptrdiff_t>(taken));
+  in_flight_data_ = 0;
+  for (auto& f : in_flight_)
+    if (f != heartbeat_frame() && f != end_frame())
+      in_flight_data_ += f->size();
+  write_in_flight_ = true;
+  end_sent_ = ending;
+  asio::async_write(socket_, buffers_,
+                    [self = shared_from_this()](error_code ec, std::size_t) {
+                      self->on_write(ec);
+                    });
+}
+
+void sse_session::on_write(error_code ec) {
+  write_in_flight_ = false;
+  in_flight_.clear();
+  if (in_flight_data_ > 0) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    backlog_bytes_ -= in_flight_data_;
+  }
+  if (ec) {
+    finish(ec.message().c_str());
+    return;
+  }
+  if (end_sent_) {
+    finish("stream ended");
+    return;
+  }
+  write_next();
+}
+
+void sse_session::arm_heartbeat() {
+  heartbeat_timer_.expires_after(
+      std::chrono::milliseconds(ctx_->node->settings.sse.heartbeat_ms));
+  heartbeat_timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (ec || self->finished_ || self->end_sent_)
+      return;
+    self->queue_.push_back(heartbeat_frame());
+    self->write_next();
+    self->arm_heartbeat();
+  });
+}
+
+void sse_session::finish(const char* why) {
+  if (finished_)
+    return;
+  finished_ = true;
+  {
+    std::lock_guard<std::mutex> guard{mutex_};
+    closing_ = true;
+    pending_.clear();
+    backlog_bytes_ = 0;
+  }
+  queue_.clear();
+  error_code ignored;
+  heartbeat_timer_.cancel();
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  log_net()->debug("sse {} finished: {}", actor_.id(), why);
+  if (actor_)
+    caf::anon_send(actor_, closed_atom::value);
+  ctx_->sessions.remove(this);
+}
+
+} // namespace herald::net
