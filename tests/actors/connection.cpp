@@ -451,4 +451,109 @@ CAF_TEST(an unsubscribe racing a delivery does not duplicate it) {
   CAF_CHECK_EQUAL(json_string(texts[1], "id"), "e1");
 }
 
+// -- since: replay on subscribe -----------------------------------------------
+
+CAF_TEST(subscribe with since acks recovered then replays in order) {
+  auto c = connect();
+  subscribe(c, {"customer_id:c1:call:*"});
+  auto e1 = publish_one("e1", "customer_id:c1:call:x1");
+  publish_one("e2", "customer_id:c1:call:x2");
+  publish_one("e3", "customer_id:c1:message:m"); // another pattern
+  publish_one("e4", "customer_id:c1:call:x3");
+  sink->take();
+  // A second connection comes back from e1's position.
+  auto sink2 = std::make_shared<recording_sink>();
+  auto d = connect(alice(), sink2);
+  frame(d, R"({"type":"subscribe","topics":["customer_id:c1:call:*"],)"
+           R"("id":"r","since":")"
+               + e1->pos + R"("})");
+  auto texts = sink2->take();
+  CAF_REQUIRE_EQUAL(texts.size(), 3u);
+  CAF_CHECK_EQUAL(texts[0], R"({"type":"ack","action":"subscribe","topics":)"
+                            R"(["customer_id:c1:call:*"],"status":"success",)"
+                            R"("id":"r","recovered":true})");
+  CAF_CHECK_EQUAL(json_string(texts[1], "id"), "e2");
+  CAF_CHECK_EQUAL(json_string(texts[2], "id"), "e4");
+  // Then live, once.
+  publish_one("e5", "customer_id:c1:call:x1");
+  texts = sink2->take();
+  CAF_REQUIRE_EQUAL(texts.size(), 1u);
+  CAF_CHECK_EQUAL(json_string(texts[0], "id"), "e5");
+}
+
+CAF_TEST(since from another life of the node is not recovered) {
+  auto c = connect();
+  frame(c, R"({"type":"subscribe","topics":["customer_id:c1:call:*"],)"
+           R"("since":"deadbeef-1"})");
+  auto texts = sink->take();
+  CAF_REQUIRE_EQUAL(texts.size(), 1u);
+  CAF_CHECK(texts[0].find(R"("recovered":false)") != std::string::npos);
+  publish_one("e1", "customer_id:c1:call:x1");
+  CAF_CHECK_EQUAL(sink->take().size(), 1u); // live all the same
+}
+
+CAF_TEST(a replay skips what a live subscription already delivered) {
+  auto c = connect();
+  subscribe(c, {"customer_id:c1:call:x1"});
+  auto e0 = publish_one("e0", "customer_id:c1:message:m");
+  publish_one("e1", "customer_id:c1:call:x1"); // delivered live
+  publish_one("e2", "customer_id:c1:call:x2"); // not covered yet
+  CAF_CHECK_EQUAL(sink->take().size(), 1u);
+  frame(c, R"({"type":"subscribe","topics":["customer_id:c1:call:*"],)"
+           R"("since":")"
+               + e0->pos + R"("})");
+  auto texts = sink->take();
+  CAF_REQUIRE_EQUAL(texts.size(), 2u); // the ack and e2 only
+  CAF_CHECK(texts[0].find(R"("recovered":true)") != std::string::npos);
+  CAF_CHECK_EQUAL(json_string(texts[1], "id"), "e2");
+}
+
+CAF_TEST(the replay passes the audience filter) {
+  auto c = connect();
+  auto e0 = publish_one("e0", "customer_id:c1:call:x1");
+  audience other;
+  other.tenant_id = "t2";
+  publish_one("e1", "customer_id:c1:call:x1", other);
+  publish_one("e2", "customer_id:c1:call:x1");
+  frame(c, R"({"type":"subscribe","topics":["customer_id:c1:call:*"],)"
+           R"("since":")"
+               + e0->pos + R"("})");
+  auto texts = sink->take();
+  CAF_REQUIRE_EQUAL(texts.size(), 2u);
+  CAF_CHECK_EQUAL(json_string(texts[1], "id"), "e2");
+}
+
+// -- SSE connections
+// ------------------------------------------------------------
+
+CAF_TEST(an SSE connection gets broadcast events of its tenant only) {
+  auto sse_sink = std::make_shared<recording_sink>();
+  sse_options opts;
+  opts.patterns = {"sales.*"};
+  auto s = spawn_sse_connection(sys, ctx, alice(), sse_sink, r, opts);
+  run();
+  CAF_CHECK_EQUAL(ctx->metrics.sse_connections.load(), 1);
+  auto broadcast = [&](std::string id, std::string type, std::string tenant) {
+  auto ev = make_event(std::move(id), "", audience{});
+  ev->event_type = std::move(type);
+  ev->broadcast = true;
+  ev->aud.tenant_id = std::move(tenant);
+  publish(r, {ev});
+  run();
+  };
+  broadcast("b1", "sales.order", "t1");
+  broadcast("b2", "sales.order", "t2");   // another tenant
+  broadcast("b3", "billing.order", "t1"); // another pattern
+  broadcast("b4", "sales.refund", "t1");
+  auto frames = sse_sink->frames();
+  CAF_REQUIRE_EQUAL(frames.size(), 2u);
+  CAF_CHECK(frames[0]->rfind("id: ", 0) == 0);
+  CAF_CHECK(frames[0]->find(R"("id":"sales.order")") != std::string::npos);
+  CAF_CHECK(frames[1]->find(R"("id":"sales.refund")") != std::string::npos);
+  self->send(s, closed_atom::value);
+  run();
+  CAF_CHECK_EQUAL(ctx->metrics.sse_connections.load(), 0);
+  CAF_CHECK(router_st(r).sse_tenants.empty());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

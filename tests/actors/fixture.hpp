@@ -253,6 +253,8 @@ struct fixture : test_coordinator_fixture<> {
   fixture() {
     ctx->settings.limits.max_subscriptions = 16;
     ctx->settings.dedup.max_entries = 1000;
+    // make_event stamps a fixed 2024 time: keep such events in history.
+    ctx->settings.history.max_age_seconds = 4000000000u;
   }
 
   /// A router subscribe request for patterns, replaying from `since`.
