@@ -3,6 +3,7 @@
 #include "actors/clock.hpp"
 #include "actors/instrument.hpp"
 #include "actors/topic.hpp"
+#include "protocol/envelope.hpp"
 #include "protocol/frames.hpp"
 #include "protocol/sse.hpp"
 #include "protocol/uuid.hpp"
@@ -38,6 +39,9 @@ event_ptr stamp(router_state& st, std::shared_ptr<event>& ev) {
   ev->pos += std::to_string(ev->seq);
   ev->ws_frame = std::make_shared<const std::string>(
       ws::encode_frame(ws::opcode::text, encode_ws_event(*ev)));
+  if (ev->envelope)
+    ev->envelope_frame = std::make_shared<const std::string>(
+        ws::encode_frame(ws::opcode::text, encode_envelope_event(*ev)));
   auto& metrics = st.ctx->metrics;
   if (sse::carries(*ev, st.ctx->settings.sse.broadcast_event_types)) {
     if (auto encoded = sse::encode_frame(*ev)) {
