@@ -223,6 +223,7 @@ void on_replay(self_ptr self, replay_answer& answer) {
   if (st.kind == connection_kind::sse) {
     if (st.closing)
       return;
+    st.sink->ready();
     if (answer.asked && !answer.recovered)
       st.sink->send(std::make_shared<const std::string>(
           sse::encode_named("herald.recovery", R"({"recovered":false})")));

@@ -22,6 +22,12 @@ public:
 
   /// Sends what is queued, then closes with `code`. Thread-safe.
   virtual void close(uint16_t code, std::string reason) = 0;
+
+  /// The connection is attached to its fan-out (the router answered its
+  /// join): from now on nothing routed can miss it. An SSE stream only
+  /// answers its request then, so a client that sees the stream open
+  /// never loses an event published after that. Thread-safe.
+  virtual void ready() {}
 };
 
 using sink_ptr = std::shared_ptr<outbound_sink>;

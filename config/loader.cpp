@@ -258,6 +258,21 @@ std::string read_public_key(settings& cfg) {
   return {};
 }
 
+/// Reads and compiles every bound schema, so that a bad one stops the node
+/// (and --check-config) at start. Relative files are taken from the
+/// configuration file's directory, or the working directory without one.
+std::string load_schemas(const std::string& config_file, settings& cfg) {
+  std::string base;
+  if (!config_file.empty()) {
+    auto slash = config_file.rfind('/');
+    base = slash == std::string::npos ? "." : config_file.substr(0, slash + 1);
+  }
+  auto err = protocol::load_schema_bindings(cfg.schemas.bindings, base);
+  if (err.empty())
+    return {};
+  return error_line("schemas.bindings" + err);
+}
+
 std::string check_whole(const settings& cfg) {
   if (cfg.ws.ping_interval_ms >= cfg.ws.pong_timeout_ms)
     return error_line("ws.ping_interval_ms: must be less than "
@@ -338,6 +353,8 @@ load(const std::vector<std::string>& args,
       cfg.auth.api_keys = {dev_api_key};
   }
   if (auto err = read_public_key(cfg); !err.empty())
+    return err;
+  if (auto err = load_schemas(inv.config_file, cfg); !err.empty())
     return err;
   if (auto err = check_whole(cfg); !err.empty())
     return err;

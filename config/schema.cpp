@@ -1,5 +1,7 @@
 #include "config/schema.hpp"
 
+#include "protocol/sse.hpp"
+
 #include "config/loader.hpp"
 
 #include <rapidjson/stringbuffer.h>
@@ -48,24 +50,10 @@ std::string check_address(const std::string& s) {
 }
 
 std::string check_event_type_pattern(const std::string& s) {
-  if (s.empty() || s.size() > 128)
-    return "must be 1 to 128 characters";
-  std::size_t start = 0;
-  while (true) {
-    auto dot = s.find('.', start);
-    auto part = s.substr(start, dot == std::string::npos ? dot : dot - start);
-    bool ok = !part.empty();
-    if (ok && part != "*")
-      for (char c : part)
-        ok = ok
-             && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-                 || (c >= '0' && c <= '9') || c == '_' || c == '-');
-    if (!ok)
-      return "must be dot-separated parts of [A-Za-z0-9_-] or a whole `*`";
-    if (dot == std::string::npos)
-      return {};
-    start = dot + 1;
-  }
+  if (protocol::sse::valid_event_type_pattern(s))
+    return {};
+  return "must be 1 to 128 bytes of dot-separated parts of [A-Za-z0-9_-], "
+         "each possibly a whole `*`";
 }
 
 std::string check_token(const std::string& s) {
@@ -334,6 +322,28 @@ std::vector<key_spec> make_table() {
         "`broadcast: true`.",
         check_event_type_pattern);
     k.type = kind::string_list;
+    t.push_back(std::move(k));
+  }
+  {
+    key_spec k = str(
+        "schemas.bindings",
+        [](settings& s) -> field { return &s.schemas.bindings; },
+        "JSON Schema files that publishes must satisfy (docs/schemas.md): "
+        "[{\"topic\":\"customer_id:*:notification:>\",\"file\":"
+        "\"schemas/websocket-event.schema.json\",\"validates\":"
+        "\"envelope\"}]. Each binding names an event_type pattern (`*` one "
+        "dot-separated part) or a topic pattern, not both; `validates` is "
+        "\"data\" (the event's data, the default) or \"envelope\" (the "
+        "envelope frame). A relative file is taken from the configuration "
+        "file's directory (the working directory without one). Every file "
+        "is read and compiled at start; a publish breaking a schema that "
+        "applies to it is refused with 422 SCHEMA_VIOLATION.");
+    k.type = kind::object;
+    k.type_note = "array of {event_type | topic, file, validates}";
+    k.default_note = "[]";
+    k.parse_json = [](const std::string& json, settings& cfg) {
+      return protocol::parse_schema_bindings(json, cfg.schemas.bindings);
+    };
     t.push_back(std::move(k));
   }
   t.push_back(choice(

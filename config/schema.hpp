@@ -28,7 +28,8 @@ static_assert(std::is_same_v<unsigned, uint32_t>);
 using field = std::variant<std::string*, bool*, uint16_t*, uint32_t*, uint64_t*,
                            int64_t*, double*, std::vector<std::string>*,
                            protocol::permission_rules*,
-                           std::vector<protocol::history_rule>*>;
+                           std::vector<protocol::history_rule>*,
+                           std::vector<protocol::schema_binding>*>;
 
 /// One configuration key.
 struct key_spec {

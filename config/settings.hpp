@@ -7,6 +7,7 @@
 #include "protocol/history.hpp"
 #include "protocol/jwt.hpp"
 #include "protocol/permissions.hpp"
+#include "protocol/schema_bindings.hpp"
 
 #include <cstdint>
 #include <string>
@@ -75,6 +76,12 @@ struct sse_settings {
   std::vector<std::string> broadcast_event_types;
 };
 
+struct schema_settings {
+  /// schemas.bindings: event_type or topic patterns bound to JSON Schema
+  /// files that publishes must satisfy, compiled at load (docs/schemas.md)
+  std::vector<protocol::schema_binding> bindings;
+};
+
 struct log_settings {
   std::string level = "info";  ///< log.level: trace|debug|info|warn|error
   std::string format = "text"; ///< log.format: text|json
@@ -92,6 +99,7 @@ struct settings {
   dedup_settings dedup;
   history_settings history;
   sse_settings sse;
+  schema_settings schemas;
   log_settings log;
   bool actor_counters = true;        ///< metrics.actor_counters
   uint32_t shutdown_grace_ms = 5000; ///< shutdown.grace_ms

@@ -46,26 +46,7 @@ sse_session::sse_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
 sse_session::~sse_session() = default;
 
 void sse_session::start() {
-  // PROTOCOL §5's four headers; chunked, since the stream has no length.
-  head_ = "HTTP/1.1 200 OK\r\n"
-          "Content-Type: text/event-stream\r\n"
-          "Cache-Control: no-cache, no-transform\r\n"
-          "Connection: keep-alive\r\n"
-          "X-Accel-Buffering: no\r\n"
-          "Transfer-Encoding: chunked\r\n"
-          "Server: herald\r\n\r\n";
-  asio::async_write(socket_, asio::buffer(head_),
-                    [self = shared_from_this()](error_code ec, std::size_t) {
-                      self->on_head_written(ec);
-                    });
-}
-
-void sse_session::on_head_written(error_code ec) {
-  std::string{}.swap(head_);
-  if (ec) {
-    log_net()->debug("sse head write failed: {}", ec.message());
-    return;
-  }
+  error_code ec;
   socket_.non_blocking(true, ec);
   auto user = who_.sub;
   actor_ = actors::spawn_sse_connection(*ctx_->system, ctx_->node,
@@ -73,8 +54,38 @@ void sse_session::on_head_written(error_code ec) {
                                         ctx_->router, std::move(opts_));
   ctx_->sessions.add(shared_from_this());
   log_net()->debug("sse {} open for user {}", actor_.id(), user);
-  arm_heartbeat();
   do_wait_readable();
+}
+
+void sse_session::ready() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->finished_ || self->head_written_ || !self->head_.empty())
+      return;
+    // PROTOCOL §5's four headers; chunked, since the stream has no length.
+    self->head_ = "HTTP/1.1 200 OK\r\n"
+                  "Content-Type: text/event-stream\r\n"
+                  "Cache-Control: no-cache, no-transform\r\n"
+                  "Connection: keep-alive\r\n"
+                  "X-Accel-Buffering: no\r\n"
+                  "Transfer-Encoding: chunked\r\n"
+                  "Server: herald\r\n\r\n";
+    self->write_in_flight_ = true;
+    asio::async_write(
+        self->socket_, asio::buffer(self->head_),
+        [self](error_code ec, std::size_t) { self->on_head_written(ec); });
+  });
+}
+
+void sse_session::on_head_written(error_code ec) {
+  std::string{}.swap(head_);
+  write_in_flight_ = false;
+  if (ec) {
+    finish(ec.message().c_str());
+    return;
+  }
+  head_written_ = true;
+  arm_heartbeat();
+  do_flush();
 }
 
 void sse_session::do_wait_readable() {
@@ -152,6 +163,10 @@ void sse_session::close(uint16_t, std::string reason) {
                if (self->finished_ || self->end_sent_)
                  return;
                log_net()->debug("sse {} ending: {}", self->actor_.id(), reason);
+               if (!self->head_written_) {
+                 self->finish("closed before the stream began");
+                 return;
+               }
                // Frames queued before the close still go first, then the last
                // chunk.
                {
@@ -182,7 +197,8 @@ void sse_session::do_flush() {
 }
 
 void sse_session::write_next() {
-  if (write_in_flight_ || finished_ || end_sent_ || queue_.empty())
+  if (!head_written_ || write_in_flight_ || finished_ || end_sent_
+      || queue_.empty())
     return;
   // One chunk with everything queued since the last write; the end marker
   // goes alone, after it.

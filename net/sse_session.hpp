@@ -32,8 +32,11 @@ public:
               protocol::identity who, actors::sse_options opts);
   ~sse_session() override;
 
-  /// Writes the response head, then spawns the connection actor.
+  /// Spawns the connection actor; the response head goes out once it is
+  /// attached to its tenant's fan-out (ready()).
   void start();
+
+  void ready() override;
 
   bool send(actors::frame_ptr frame) override;
   /// Ends the stream (the code and reason have no SSE form; logged).
@@ -78,6 +81,7 @@ private:
   std::vector<boost::asio::const_buffer> buffers_;
   std::string chunk_head_; ///< the hex size line of the chunk in flight
   uint64_t in_flight_data_ = 0;
+  bool head_written_ = false; ///< nothing else is written before it
   bool write_in_flight_ = false;
   bool end_sent_ = false;
   bool finished_ = false;

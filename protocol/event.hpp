@@ -31,6 +31,12 @@ struct event {
   /// The envelope endpoint's wire frame (docs/schemas.md); null when the
   /// event is not one of that endpoint's.
   std::shared_ptr<const std::string> envelope_frame;
+  /// The target user a publish named (top-level user_id or data.user_id),
+  /// or empty.
+  std::string user_id;
+  /// Validated against an envelope-bound schema: the envelope endpoint
+  /// carries it.
+  bool envelope = false;
 };
 
 using event_ptr = std::shared_ptr<const event>;

@@ -120,11 +120,23 @@ void payload_scopes(const value_t& data, const char* single, const char* plural,
         add_scope(out, view(x));
 }
 
+/// The string member `name` trimmed, or empty.
+std::string trimmed_member(const value_t& obj, const char* name) {
+  if (auto v = member(obj, name); v && v->IsString())
+    return std::string{trim(view(*v))};
+  return {};
+}
+
 /// PROTOCOL §1: the audience implied by an event without an `audience`.
 /// The payload is opaque, so fields of unexpected types are skipped, not
-/// refused.
-audience audience_from_payload(const value_t& root, const value_t* data) {
+/// refused. `user_id` becomes the event's target user: the top-level one
+/// (the envelope's field), else the payload's.
+audience audience_from_payload(const value_t& root, const value_t* data,
+                               std::string& user_id) {
   audience aud;
+  user_id = trimmed_member(root, "user_id");
+  if (user_id.empty() && data != nullptr)
+    user_id = trimmed_member(*data, "user_id");
   if (data != nullptr) {
     // The seed takes `tenantId` as is (no trimming): keep that, so the
     // tenant matches the connection's claim byte for byte.
@@ -224,7 +236,7 @@ publish_result parse_object(const value_t& obj, int64_t timestamp_us) {
     if (auto err = read_audience(*a, ev.aud))
       return *err;
   } else {
-    ev.aud = audience_from_payload(obj, data);
+    ev.aud = audience_from_payload(obj, data, ev.user_id);
   }
   if (auto t = member(obj, "topic")) {
     if (!t->IsString())
@@ -257,11 +269,16 @@ void write_accepted(writer_t& w, const event& ev) {
   write_json_string(w, ev.topic);
 }
 
-void write_error(writer_t& w, std::string_view code, std::string_view msg) {
+void write_error(writer_t& w, std::string_view code, std::string_view msg,
+                 std::string_view path = {}) {
   w.Key("code");
   write_json_string(w, code);
   w.Key("message");
   write_json_string(w, msg);
+  if (!path.empty()) {
+    w.Key("path");
+    write_json_string(w, path);
+  }
 }
 
 } // namespace
@@ -318,6 +335,15 @@ std::string encode_error_body(std::string_view code, std::string_view message) {
   return {buf.GetString(), buf.GetSize()};
 }
 
+std::string encode_error_body(const publish_error& err) {
+  rapidjson::StringBuffer buf;
+  writer_t w{buf};
+  w.StartObject();
+  write_error(w, err.code, err.message, err.path);
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
 std::string encode_batch_results(const std::vector<publish_result>& results) {
   rapidjson::StringBuffer buf;
   writer_t w{buf};
@@ -333,7 +359,7 @@ std::string encode_batch_results(const std::vector<publish_result>& results) {
     } else {
       auto& err = std::get<publish_error>(r);
       w.Int(err.status);
-      write_error(w, err.code, err.message);
+      write_error(w, err.code, err.message, err.path);
     }
     w.EndObject();
   }

@@ -16,6 +16,9 @@ struct publish_error {
   int status = 400; ///< 400 or 422
   std::string code; ///< INVALID_MESSAGE, INVALID_TOPIC, ...
   std::string message;
+  /// SCHEMA_VIOLATION: JSON pointer of the failing value (`/data/title`);
+  /// empty otherwise, and then left out of the body.
+  std::string path{};
 };
 
 using publish_result = std::variant<event, publish_error>;
@@ -27,7 +30,8 @@ using publish_result = std::variant<event, publish_error>;
 /// - `data`: object, default `{}`; `id`: string, default a new UUIDv4;
 /// - `audience`: optional object; when absent, read from the payload's
 ///   `tenantId`, `organizationId`/`organizationIds`, `recipientUserId(s)`,
-///   `recipientRoleId(s)` and `user_id`;
+///   `recipientRoleId(s)` and `user_id`; the event's `user_id` is then the
+///   top-level `user_id`, else `data.user_id` (trimmed), else empty;
 /// - `broadcast`: bool; `trace`: object passed through.
 /// Wrong types or missing fields are 400 INVALID_MESSAGE.
 /// `timestamp_us` becomes the event's timestamp.
@@ -50,8 +54,11 @@ std::string encode_publish_accepted(const event& ev);
 /// `{"code":"..","message":".."}`
 std::string encode_error_body(std::string_view code, std::string_view message);
 
+/// `{"code":"..","message":"..","path":".."}`, `path` left out when empty.
+std::string encode_error_body(const publish_error& err);
+
 /// `{"results":[{"status":202,"id":..,"topic":..} | {"status":4xx,"code":..,
-/// "message":..}, ...]}` for the batch endpoint.
+/// "message":..[,"path":..]}, ...]}` for the batch endpoint.
 std::string encode_batch_results(const std::vector<publish_result>& results);
 
 } // namespace herald::protocol

@@ -96,6 +96,17 @@ int main(int argc, char** argv) {
   auto node = std::make_shared<actors::node_context>();
   node->settings = std::move(inv.cfg);
   auto& cfg = node->settings;
+  for (auto& b : cfg.schemas.bindings) {
+    bool data = b.validates == protocol::schema_binding::target::data;
+    log->info("schema {} checks the {} of {} {}", b.schema->path(),
+              data ? "data" : "envelope", b.topic.empty() ? "events" : "topic",
+              b.topic.empty() ? b.event_type : b.topic);
+    // docs/schemas.md: an external $ref without a local copy accepts any
+    // value; say so once rather than let it pass unnoticed.
+    for (auto& uri : b.schema->accepted_any_refs())
+      log->info("schema {}: $ref {} has no local copy: it accepts any value",
+                b.schema->path(), uri);
+  }
 
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.threads.actors));

@@ -443,6 +443,106 @@ CAF_TEST(permission errors are named under permissions) {
   CAF_CHECK(starts_with(err, "config: permissions.rules[0]"));
 }
 
+// -- schemas
+// -------------------------------------------------------------------
+
+CAF_TEST(schema bindings are compiled at load) {
+  fs::create_directories(dir / "schemas");
+  write("schemas/s.json", R"({"type":"object","required":["a"]})");
+  auto seed =
+      (repo_root() / "config" / "schemas" / "websocket-event.schema.json")
+          .string();
+  auto path = with_auth(R"("schemas": {"bindings": [
+    {"event_type": "sales.*", "file": "schemas/s.json"},
+    {"topic": "customer_id:*:notification:>", "file": ")"
+                        + seed + R"(", "validates": "envelope"}]})");
+  auto inv = ok({"--config", path});
+  auto& b = inv.cfg.schemas.bindings;
+  CAF_REQUIRE_EQUAL(b.size(), 2u);
+  CAF_CHECK_EQUAL(b[0].event_type, "sales.*");
+  CAF_CHECK(b[0].topic.empty());
+  CAF_CHECK(b[0].validates == protocol::schema_binding::target::data);
+  CAF_CHECK_EQUAL(b[0].file, "schemas/s.json");
+  CAF_REQUIRE(b[0].schema != nullptr);
+  // A relative file is taken from the configuration file's directory.
+  CAF_CHECK_EQUAL(fs::path(b[0].schema->path()), dir / "schemas" / "s.json");
+  CAF_CHECK(b[0].schema->validate_json(R"({"a":1})") == std::nullopt);
+  CAF_CHECK(b[0].schema->validate_json("{}").has_value());
+  CAF_CHECK_EQUAL(b[1].topic, "customer_id:*:notification:>");
+  CAF_CHECK(b[1].validates == protocol::schema_binding::target::envelope);
+  CAF_REQUIRE(b[1].schema != nullptr);
+  CAF_CHECK_EQUAL(b[1].schema->path(), seed);
+  // The default is none.
+  CAF_CHECK(ok({"--config", with_auth("")}).cfg.schemas.bindings.empty());
+  // From the environment, still relative to the file.
+  inv = ok({"--config", with_auth("")},
+           {{"HERALD_SCHEMAS_BINDINGS",
+             R"([{"topic":"a:>","file":"schemas/s.json"}])"}});
+  CAF_REQUIRE_EQUAL(inv.cfg.schemas.bindings.size(), 1u);
+  CAF_CHECK_EQUAL(fs::path(inv.cfg.schemas.bindings[0].schema->path()),
+                  dir / "schemas" / "s.json");
+  // Without a file, from the working directory.
+  auto rel = fs::relative(dir / "schemas" / "s.json").string();
+  inv = ok(
+      {"--schemas.bindings=[{\"event_type\":\"x\",\"file\":\"" + rel + "\"}]"});
+  CAF_REQUIRE_EQUAL(inv.cfg.schemas.bindings.size(), 1u);
+  CAF_CHECK_EQUAL(inv.cfg.schemas.bindings[0].schema->path(), rel);
+}
+
+CAF_TEST(a bad schema file stops the load naming the binding) {
+  auto missing = (dir / "nope.json").string();
+  auto err = file_error(R"("schemas": {"bindings": [
+    {"topic": "a:>", "file": "nope.json"}]})");
+  CAF_CHECK_EQUAL(err, "config: schemas.bindings[0].file: cannot read "
+                           + missing + ": No such file or directory");
+  write("broken.json", "{\"type\": ");
+  err = file_error(R"("schemas": {"bindings": [
+    {"topic": "a:>", "file": "broken.json"},
+    {"event_type": "x", "file": "broken.json"}]})");
+  CAF_CHECK(starts_with(err, "config: schemas.bindings[0].file: "
+                                 + (dir / "broken.json").string() + ": 1:10 "));
+  write("if.json", R"({"if": {"type": "string"}, "then": {}})");
+  err = file_error(R"("schemas": {"bindings": [
+    {"event_type": "x", "file": "s.json"}, {"topic": "a:>", "file": "if.json"}]})");
+  // s.json does not exist either, but the first binding fails first.
+  CAF_CHECK(starts_with(err, "config: schemas.bindings[0].file: cannot read"));
+  err = file_error(R"("schemas": {"bindings": [
+    {"topic": "a:>", "file": "if.json"}]})");
+  CAF_CHECK(starts_with(err, "config: schemas.bindings[0].file: "));
+  CAF_CHECK(err.find("/if: keyword not supported") != std::string::npos);
+  // --check-config reads them too.
+  err = error({"--check-config", with_auth(R"("schemas": {"bindings": [
+    {"topic": "a:>", "file": "nope.json"}]})")});
+  CAF_CHECK(starts_with(err, "config: schemas.bindings[0].file: cannot read"));
+}
+
+CAF_TEST(binding errors name the member) {
+  auto err = file_error(R"("schemas": {"bindings": {"topic": "a"}})");
+  CAF_CHECK(starts_with(err, "config: schemas.bindings: must be an array"));
+  err = file_error(R"("schemas": {"bindings": [{"file": "s.json"}]})");
+  CAF_CHECK(starts_with(err, "config: schemas.bindings[0]: needs exactly one "
+                             "of \"event_type\" and \"topic\" (in "));
+  err = file_error(R"("schemas": {"bindings": [
+    {"topic": "a:>", "event_type": "x", "file": "s.json"}]})");
+  CAF_CHECK(starts_with(err, "config: schemas.bindings[0]: needs exactly one "
+                             "of \"event_type\" and \"topic\""));
+  err = file_error(R"("schemas": {"bindings": [
+    {"topic": "a:>", "file": "s.json"}, {"topic": "a:b*", "file": "s.json"}]})");
+  CAF_CHECK(starts_with(err, "config: schemas.bindings[1].topic: "));
+  err = file_error(R"("schemas": {"bindings": [
+    {"event_type": "sales.**", "file": "s.json"}]})");
+  CAF_CHECK(starts_with(err, "config: schemas.bindings[0].event_type: "));
+  err = file_error(R"("schemas": {"bindings": [
+    {"topic": "a:>", "file": "s.json", "validates": "frames"}]})");
+  CAF_CHECK(starts_with(err, "config: schemas.bindings[0].validates: must be "
+                             "\"data\" or \"envelope\""));
+  err = file_error(R"("schemas": {"bindings": [{"topic": "a:>"}]})");
+  CAF_CHECK(starts_with(err, "config: schemas.bindings[0].file: is required"));
+  err = error({"--config", with_auth("")}, {{"HERALD_SCHEMAS_BINDINGS", "[{"}});
+  CAF_CHECK(starts_with(err, "config: schemas.bindings: needs JSON text"));
+  CAF_CHECK(err.find("HERALD_SCHEMAS_BINDINGS") != std::string::npos);
+}
+
 // -- modes
 // ---------------------------------------------------------------------
 
@@ -535,8 +635,18 @@ CAF_TEST(the example file documents every key and passes check config) {
   CAF_CHECK_EQUAL(c.limits.max_backlog_bytes,
                   defaults.limits.max_backlog_bytes);
   CAF_CHECK_EQUAL(c.ws.pong_timeout_ms, defaults.ws.pong_timeout_ms);
-  CAF_CHECK_EQUAL(c.permissions.resource_types,
-                  defaults.permissions.resource_types);
+  // ... except "notification", added for the envelope schema it binds.
+  auto types = defaults.permissions.resource_types;
+  types.push_back("notification");
+  CAF_CHECK_EQUAL(c.permissions.resource_types, types);
+  CAF_REQUIRE_EQUAL(c.schemas.bindings.size(), 1u);
+  auto& binding = c.schemas.bindings[0];
+  CAF_CHECK_EQUAL(binding.topic, "customer_id:*:notification:>");
+  CAF_CHECK(binding.validates == protocol::schema_binding::target::envelope);
+  CAF_REQUIRE(binding.schema != nullptr);
+  CAF_CHECK_EQUAL(fs::path(binding.schema->path()),
+                  repo_root() / "config" / "schemas"
+                      / "websocket-event.schema.json");
   CAF_REQUIRE_EQUAL(c.permissions.rules.size(),
                     defaults.permissions.rules.size());
   for (size_t i = 0; i < c.permissions.rules.size(); ++i) {
