@@ -133,17 +133,20 @@ router(router_actor::stateful_pointer<router_state> self, context_ptr ctx,
           }
           auto ev = stamp(st, pending);
           ++st.routed;
-          st.history->append(ev, now);
+          // Parsed once, for the history's rule and the index alike; an
+          // empty topic (broadcast-only, for the SSE bridge) has no
+          // segments. The publish API validated it.
+          topic_segments segments;
+          bool has_topic =
+              !ev->topic.empty() && parse_topic(ev->topic, segments);
+          st.history->append(ev, has_topic ? &segments : nullptr, now);
           if (ev->sse_frame) {
             auto i = st.sse_tenants.find(ev->aud.tenant_id);
             if (i != st.sse_tenants.end())
               self->send(i->second.actor, deliver_atom::value, ev);
           }
-          if (ev->topic.empty())
-            continue; // broadcast-only: for the SSE bridge, no /ws topic
-          topic_segments segments;
-          if (!parse_topic(ev->topic, segments))
-            continue; // the publish API validated it; never expected
+          if (!has_topic)
+            continue;
           st.index.match(segments, [&](const topic_entry& entry) {
             self->send(entry.actor, deliver_atom::value, ev);
             if (st.counters != nullptr)

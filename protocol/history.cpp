@@ -117,14 +117,11 @@ uint64_t history::cost(const event& ev) {
   return n;
 }
 
-history::ring& history::ring_for(const event& ev) {
-  if (!ev.topic.empty() && rings_.size() > 1) {
-    topic_segments topic;
-    if (parse_topic(ev.topic, topic))
-      for (auto& r : rings_)
-        if (!r.fallback && pattern_matches(r.pattern, topic))
-          return r;
-  }
+history::ring& history::ring_for(const topic_segments* topic) {
+  if (topic != nullptr)
+    for (auto& r : rings_)
+      if (!r.fallback && pattern_matches(r.pattern, *topic))
+        return r;
   return rings_.back();
 }
 
@@ -144,8 +141,9 @@ void history::expire(int64_t now_us) {
       evict_front(r);
 }
 
-void history::append(const event_ptr& ev, int64_t now_us) {
-  auto& r = ring_for(*ev);
+void history::append(const event_ptr& ev, const topic_segments* topic,
+                     int64_t now_us) {
+  auto& r = ring_for(topic);
   r.events.push_back(ev);
   bytes_ += cost(*ev);
   ++count_;

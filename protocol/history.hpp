@@ -65,8 +65,9 @@ public:
   history& operator=(const history&) = delete;
 
   /// Keeps a stamped event (its seq above every kept one), evicting what
-  /// the bounds require.
-  void append(const event_ptr& ev, int64_t now_us);
+  /// the bounds require. `topic`: the event's topic as the caller parsed
+  /// it, or null when it has none (broadcast-only).
+  void append(const event_ptr& ev, const topic_segments* topic, int64_t now_us);
 
   struct replay {
     bool recovered = false;
@@ -100,7 +101,7 @@ private:
     uint64_t evicted_through = 0; ///< highest seq evicted from this ring
   };
 
-  ring& ring_for(const event& ev);
+  ring& ring_for(const topic_segments* topic);
   void evict_front(ring& r);
   void expire(int64_t now_us);
   bool complete_since(const ring& r, uint64_t since) const;

@@ -26,4 +26,8 @@ bool valid_utf8(std::string_view text);
 /// UTF-8 sequence becomes U+FFFD.
 void write_json_string(json_writer& w, std::string_view s);
 
+/// `s` without leading and trailing ASCII whitespace (JavaScript's trim for
+/// the characters JSON values carry), as the seeds trim audience fields.
+std::string_view trim(std::string_view s);
+
 } // namespace herald::protocol

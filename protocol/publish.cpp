@@ -82,18 +82,6 @@ std::string compact(const value_t& v) {
   return {buf.GetString(), buf.GetSize()};
 }
 
-std::string_view trim(std::string_view s) {
-  auto ws = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
-           || c == '\v';
-  };
-  while (!s.empty() && ws(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && ws(s.back()))
-    s.remove_suffix(1);
-  return s;
-}
-
 // As the seed's normalizeAudience: trimmed, non-empty, each value once.
 // Lists are short, so a linear duplicate check beats a set.
 void add_scope(std::vector<std::string>& out, std::string_view raw) {

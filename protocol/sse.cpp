@@ -16,18 +16,6 @@ void key(writer_t& w, const char* k) {
   w.Key(k, static_cast<rapidjson::SizeType>(std::char_traits<char>::length(k)));
 }
 
-std::string_view trim(std::string_view s) {
-  auto ws = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
-           || c == '\v';
-  };
-  while (!s.empty() && ws(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && ws(s.back()))
-    s.remove_suffix(1);
-  return s;
-}
-
 // The payload's reference fields, for the truncated form.
 void write_entity_ref(writer_t& w, const std::string& data_json) {
   w.StartObject();

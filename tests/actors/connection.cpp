@@ -534,12 +534,12 @@ CAF_TEST(an SSE connection gets broadcast events of its tenant only) {
   run();
   CAF_CHECK_EQUAL(ctx->metrics.sse_connections.load(), 1);
   auto broadcast = [&](std::string id, std::string type, std::string tenant) {
-  auto ev = make_event(std::move(id), "", audience{});
-  ev->event_type = std::move(type);
-  ev->broadcast = true;
-  ev->aud.tenant_id = std::move(tenant);
-  publish(r, {ev});
-  run();
+    auto ev = make_event(std::move(id), "", audience{});
+    ev->event_type = std::move(type);
+    ev->broadcast = true;
+    ev->aud.tenant_id = std::move(tenant);
+    publish(r, {ev});
+    run();
   };
   broadcast("b1", "sales.order", "t1");
   broadcast("b2", "sales.order", "t2");   // another tenant

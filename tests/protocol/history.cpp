@@ -28,6 +28,13 @@ struct feed {
   }
 };
 
+// Appends as the router does: with the topic parsed, null when empty.
+void append(history& h, const event_ptr& ev, int64_t now) {
+  topic_segments topic;
+  bool has = !ev->topic.empty() && parse_topic(ev->topic, topic);
+  h.append(ev, has ? &topic : nullptr, now);
+}
+
 std::vector<topic_segments> patterns(const std::vector<std::string>& texts) {
   // The views point into `texts`, which the caller keeps alive.
   std::vector<topic_segments> out;
@@ -81,7 +88,7 @@ CAF_TEST(a replay returns what matches after the position in order) {
   history h{history_limits{}};
   feed f;
   for (int i = 0; i < 10; ++i)
-    h.append(f.make(i % 2 ? "a:b:odd" : "a:c:even"), f.now);
+    append(h, f.make(i % 2 ? "a:b:odd" : "a:c:even"), f.now);
   std::vector<std::string> texts{"a:b:*"};
   auto r = h.after(4, patterns(texts), f.now);
   CAF_CHECK(r.recovered);
@@ -100,7 +107,7 @@ CAF_TEST(a count bound makes older positions unrecoverable) {
   history h{limits};
   feed f;
   for (int i = 0; i < 8; ++i)
-    h.append(f.make("a:b:c"), f.now);
+    append(h, f.make("a:b:c"), f.now);
   CAF_CHECK_EQUAL(h.size(), 5u);
   CAF_CHECK_EQUAL(h.evicted(), 3u);
   std::vector<std::string> texts{"a:b:c"};
@@ -116,9 +123,9 @@ CAF_TEST(rules keep their own rings) {
   limits.fallback.max_events = 100;
   history h{limits};
   feed f;
-  h.append(f.make("quiet:x:y"), f.now); // 1
+  append(h, f.make("quiet:x:y"), f.now); // 1
   for (int i = 0; i < 10; ++i)
-    h.append(f.make("hot:x:y"), f.now); // 2..11
+    append(h, f.make("hot:x:y"), f.now); // 2..11
   std::vector<std::string> quiet{"quiet:*:*"};
   auto r = h.after(0, patterns(quiet), f.now);
   // The hot ring evicted, but it cannot hold quiet topics.
@@ -135,9 +142,9 @@ CAF_TEST(events older than their age bound go) {
   limits.fallback.max_age_seconds = 10;
   history h{limits};
   feed f;
-  h.append(f.make("a:b:c"), f.now);
+  append(h, f.make("a:b:c"), f.now);
   f.now += 5 * second;
-  h.append(f.make("a:b:c"), f.now);
+  append(h, f.make("a:b:c"), f.now);
   f.now += 6 * second;
   std::vector<std::string> texts{"a:b:c"};
   auto r = h.after(0, patterns(texts), f.now);
@@ -155,11 +162,11 @@ CAF_TEST(the byte bound evicts the oldest event of any ring) {
   limits.max_bytes = 3 * history::cost(*probe) + 64; // topics differ a bit
   history h{limits};
   f.seq = 0;
-  h.append(f.make("r:x:y", 1000), f.now);     // 1
-  h.append(f.make("other:x:y", 1000), f.now); // 2
-  h.append(f.make("r:x:y", 1000), f.now);     // 3
+  append(h, f.make("r:x:y", 1000), f.now);     // 1
+  append(h, f.make("other:x:y", 1000), f.now); // 2
+  append(h, f.make("r:x:y", 1000), f.now);     // 3
   CAF_CHECK_EQUAL(h.size(), 3u);
-  h.append(f.make("other:x:y", 1000), f.now); // 4: evicts 1
+  append(h, f.make("other:x:y", 1000), f.now); // 4: evicts 1
   CAF_CHECK_EQUAL(h.size(), 3u);
   CAF_CHECK(h.bytes() <= limits.max_bytes);
   std::vector<std::string> r{"r:>"};
@@ -174,7 +181,7 @@ CAF_TEST(a replay longer than its bound is refused) {
   history h{limits};
   feed f;
   for (int i = 0; i < 5; ++i)
-    h.append(f.make("a:b:c"), f.now);
+    append(h, f.make("a:b:c"), f.now);
   std::vector<std::string> texts{"a:b:c"};
   CAF_CHECK(!h.after(0, patterns(texts), f.now).recovered);
   CAF_CHECK_EQUAL(h.after(2, patterns(texts), f.now).events.size(), 3u);
@@ -183,8 +190,8 @@ CAF_TEST(a replay longer than its bound is refused) {
 CAF_TEST(after_if consults every ring) {
   history h{history_limits{}};
   feed f;
-  h.append(f.make(""), f.now); // broadcast-only
-  h.append(f.make("a:b:c"), f.now);
+  append(h, f.make(""), f.now); // broadcast-only
+  append(h, f.make("a:b:c"), f.now);
   auto r = h.after_if(
       0, [](const event& ev) { return ev.topic.empty(); }, f.now);
   CAF_CHECK(r.recovered);
