@@ -43,17 +43,31 @@ subscription* find_subscription(connection_state& st, std::string_view p) {
 // match: the copy that arrives through the first matching subscription (in
 // subscription order) is the one delivered, the others are dropped. Costs a
 // scan of this connection's patterns, only when it holds more than one.
-bool is_canonical_copy(const connection_state& st, const event& ev,
-                       uint64_t key) {
+// Returns the subscription a copy is delivered through, or null.
+subscription* canonical_subscription(connection_state& st, const event& ev,
+                                     uint64_t key) {
+  if (st.subs.size() == 1)
+    return st.subs.front().key == key ? &st.subs.front() : nullptr;
   topic_segments topic;
   if (!parse_topic(ev.topic, topic))
-    return false;
+    return nullptr;
   topic_segments pattern;
   for (auto& sub : st.subs)
     if (parse_pattern(sub.pattern, pattern) && pattern_matches(pattern, topic))
-      return sub.key == key;
-  return false;
+      return sub.key == key ? &sub : nullptr;
+  return nullptr;
 }
+
+// Whether a live event came through `sub` after its answer's range, that
+// is, was not in the answer.
+bool comes_live(const subscription& sub, const event& ev) {
+  auto* entry = find_entry(sub.live_after, ev.owner);
+  return entry == nullptr || ev.seq > entry->seq;
+}
+
+// Live events a subscription may hold back before the router answers;
+// past it the newest are dropped (and counted).
+constexpr std::size_t max_held_events = 10000;
 
 // Errors of one frame grouped by code, in the order codes first occur.
 struct rejections {
@@ -121,7 +135,7 @@ void subscribe(self_ptr self, const client_frame& frame) {
                          + " subscriptions per connection");
         continue;
       }
-      st.subs.push_back(subscription{topic, pattern_key(topic)});
+      st.subs.push_back(subscription{topic, pattern_key(topic), {}, true, {}});
       st.ctx->metrics.subscriptions.fetch_add(1, std::memory_order_relaxed);
       joined.push_back(topic);
     } else {
@@ -211,24 +225,38 @@ bool owed(const connection_state& st, const event& ev) {
     if (!parse_pattern(sub.pattern, pattern)
         || !pattern_matches(pattern, topic))
       continue;
-    if (sub.live_after < ev.seq)
+    if (!sub.pending && comes_live(sub, ev))
       return false;
     matched = true;
   }
   return matched;
 }
 
+// Delivers what a subscription held back while its answer was on the way,
+// minus what the answer carried.
+void release_held(connection_state& st, subscription& sub) {
+  auto held = std::move(sub.held);
+  sub.held.clear();
+  for (auto& ev : held)
+    if (comes_live(sub, *ev))
+      deliver_event(st, *ev);
+}
+
 void on_replay(self_ptr self, replay_answer& answer) {
   auto& st = self->state;
   if (st.kind == connection_kind::sse) {
-    if (st.closing)
+    if (st.closing || st.subs.empty())
       return;
+    auto& sub = st.subs.front();
+    sub.live_after = answer.live_after;
+    sub.pending = false;
     st.sink->ready();
     if (answer.asked && !answer.recovered)
       st.sink->send(std::make_shared<const std::string>(
           sse::encode_named("herald.recovery", R"({"recovered":false})")));
     for (auto& ev : answer.events)
       deliver_event(st, *ev);
+    release_held(st, sub);
     return;
   }
   auto i = std::find_if(st.pending.begin(), st.pending.end(),
@@ -237,16 +265,25 @@ void on_replay(self_ptr self, replay_answer& answer) {
     return;
   auto p = std::move(*i);
   st.pending.erase(i);
+  std::vector<subscription*> answered;
   for (auto& pattern : p.patterns)
-    if (auto* sub = find_subscription(st, pattern))
+    if (auto* sub = find_subscription(st, pattern)) {
       sub->live_after = answer.live_after;
+      answered.push_back(sub);
+    }
   if (st.closing)
     return;
   if (p.deferred_ack)
     push(st, encode_ack("subscribe", p.accepted, p.id, answer.recovered));
+  // Still pending while the replay is judged: owed() must not take them
+  // for live subscriptions that delivered it.
   for (auto& ev : answer.events)
     if (owed(st, *ev))
       deliver_event(st, *ev);
+  for (auto* sub : answered) {
+    sub->pending = false;
+    release_held(st, *sub);
+  }
 }
 
 void unsubscribe(self_ptr self, const client_frame& frame) {
@@ -374,7 +411,7 @@ connection(connection_actor::stateful_pointer<connection_state> self,
     // One pseudo-subscription, the tenant's fan-out, so deliveries take
     // the single-subscription path.
     auto name = sse_fanout_name(st.who.tenant_id);
-    st.subs.push_back(subscription{name, pattern_key(name), 0});
+    st.subs.push_back(subscription{name, pattern_key(name), {}, true, {}});
     self->send(st.router, sse_atom::value,
                sse_request{st.who.tenant_id, st.sse.last_event_id},
                connection_actor{self});
@@ -398,11 +435,20 @@ connection(connection_actor::stateful_pointer<connection_state> self,
           return;
         // Copies may still arrive from a pattern just unsubscribed: the key
         // is checked even with one subscription left.
-        if (st.subs.empty()
-            || (st.subs.size() == 1 ? st.subs.front().key != key
-                                    : !is_canonical_copy(st, *ev, key)))
+        if (st.subs.empty())
           return;
-        deliver_event(st, *ev);
+        auto* sub = canonical_subscription(st, *ev, key);
+        if (sub == nullptr)
+          return;
+        if (sub->pending) {
+          if (sub->held.size() < max_held_events)
+            sub->held.push_back(ev);
+          else
+            st.ctx->metrics.drops.fetch_add(1, std::memory_order_relaxed);
+          return;
+        }
+        if (comes_live(*sub, *ev))
+          deliver_event(st, *ev);
       },
       [=](frame_atom, const std::string& text) {
         count_message(self, self->state.counters);

@@ -23,10 +23,15 @@ namespace herald::actors {
 struct subscription {
   std::string pattern;
   uint64_t key = 0;
-  /// Events above this sequence come live through this subscription; the
-  /// router says which when it answers the subscribe (until then: none
-  /// known to have come, so a replay does not skip for its sake).
-  uint64_t live_after = UINT64_MAX;
+  /// Per owner: events above this sequence come live through this
+  /// subscription, the others came with the router's answer (an owner not
+  /// listed sends everything live). Set by the answer.
+  protocol::position_vector live_after;
+  /// Until the router answers: live events wait in `held`, so that the
+  /// ack and the replay go first (in a cluster the answer takes a round
+  /// trip to the other members).
+  bool pending = true;
+  std::vector<protocol::event_ptr> held;
 };
 
 /// Which frames a connection's socket takes.

@@ -3,7 +3,9 @@
 // The typed handles of the node's actors. The net layer reaches actors only
 // through these.
 
+#include "protocol/cluster_wire.hpp"
 #include "protocol/messages.hpp"
+#include "protocol/position_vector.hpp"
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -40,11 +42,62 @@ struct sse_request {
 /// the new subscriptions are live, and the replay when one was asked for.
 struct replay_answer {
   uint64_t ticket = 0;
-  uint64_t live_after = 0; ///< events above this come live, not replayed
-  bool asked = false;      ///< the request carried a position
-  bool recovered = false;  ///< every event after it is in `events`
+  /// Per owner epoch: events above this sequence come live, not replayed;
+  /// an owner not listed sends everything live.
+  protocol::position_vector live_after;
+  bool asked = false;     ///< the request carried a position
+  bool recovered = false; ///< every event after it is in `events`
   std::vector<protocol::event_ptr> events; ///< in sequence order
 };
+
+/// What the router asks the member actor when a subscribe (or SSE join)
+/// must reach the other members: they take the new interest first, then
+/// answer with their sequence and, when `asked`, their part of the replay.
+struct sync_request {
+  uint64_t ticket = 0;
+  bool asked = false;
+  protocol::position_vector since;
+  std::vector<std::string> patterns;
+  std::string sse_tenant; ///< set for an SSE join
+};
+
+/// Connections holding a topic, per member.
+struct presence_answer {
+  std::vector<std::string> nodes;
+  std::vector<uint64_t> counts;
+  bool complete = true;
+};
+
+/// The member actor (cluster/): one per node in a cluster. The first group
+/// of messages comes from the local router, the second from other members.
+using cluster_actor = caf::typed_actor<
+    // Local: events this node owns, stamped, for members whose interest
+    // matches.
+    caf::reacts_to<protocol::forward_atom, std::vector<protocol::event_ptr>>,
+    // Local: events to hand to their owner (named).
+    caf::reacts_to<protocol::owner_atom, std::string, pending_events>,
+    // Local: patterns this node's subscribers newly hold / no longer hold.
+    caf::reacts_to<protocol::interest_atom, std::vector<std::string>,
+                   std::vector<std::string>>,
+    caf::reacts_to<protocol::sync_atom, sync_request>,
+    // Local: this node's owner sequence, for the others' positions.
+    caf::reacts_to<protocol::mark_atom, uint64_t>,
+    caf::replies_to<protocol::presence_atom,
+                    std::string>::with<presence_answer>,
+    caf::reacts_to<protocol::tick_atom>,
+    // From members.
+    caf::reacts_to<protocol::hello_atom, protocol::member_info,
+                   caf::strong_actor_ptr, protocol::member_infos>,
+    caf::reacts_to<protocol::bye_atom, std::string>,
+    caf::reacts_to<protocol::interest_atom, std::string,
+                   protocol::interest_update>,
+    caf::reacts_to<protocol::forward_atom, protocol::wire_events>,
+    caf::replies_to<protocol::owner_atom, protocol::wire_events>::with<bool>,
+    caf::replies_to<protocol::query_atom,
+                    protocol::replay_query>::with<protocol::replay_part>,
+    caf::reacts_to<protocol::mark_atom, std::string, uint64_t>,
+    caf::replies_to<protocol::presence_atom, std::string,
+                    bool>::with<uint64_t>>;
 
 /// One per WebSocket session.
 using connection_actor = caf::typed_actor<
@@ -80,7 +133,25 @@ using router_actor = caf::typed_actor<
     caf::reacts_to<protocol::sse_atom, protocol::leave_atom, std::string,
                    connection_actor>,
     // Topic actors alive and events routed so far.
-    caf::replies_to<protocol::stats_atom>::with<uint64_t, uint64_t>>;
+    caf::replies_to<protocol::stats_atom>::with<uint64_t, uint64_t>,
+    // Connections holding a topic: in the whole cluster, or (with the
+    // flag) on this node only.
+    caf::replies_to<protocol::presence_atom,
+                    std::string>::with<presence_answer>,
+    caf::replies_to<protocol::presence_atom, std::string, bool>::with<uint64_t>,
+    // From the member actor (cluster only).
+    caf::reacts_to<protocol::cluster_atom, cluster_actor>,
+    caf::reacts_to<protocol::members_atom, std::vector<std::string>,
+                   std::vector<std::string>>,
+    // Events of other owners, for delivery here.
+    caf::reacts_to<protocol::forward_atom, pending_events>,
+    // Events handed to this node as their owner.
+    caf::reacts_to<protocol::owner_atom, pending_events>,
+    caf::reacts_to<protocol::sync_atom, uint64_t, protocol::replay_parts>,
+    caf::replies_to<protocol::query_atom,
+                    protocol::replay_query>::with<protocol::replay_part>,
+    caf::reacts_to<protocol::mark_atom, std::string, uint64_t>,
+    caf::reacts_to<protocol::tick_atom>>;
 
 /// The root supervisor: owns the router for the node's lifetime.
 using supervisor_actor = caf::typed_actor<
@@ -97,3 +168,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::pending_events)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::subscribe_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::sse_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::replay_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::sync_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::presence_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<herald::protocol::event_ptr>)

@@ -2,14 +2,13 @@
 
 #include "actors/clock.hpp"
 #include "actors/instrument.hpp"
+#include "actors/router_detail.hpp"
 #include "actors/topic.hpp"
-#include "protocol/envelope.hpp"
-#include "protocol/frames.hpp"
-#include "protocol/sse.hpp"
 #include "protocol/uuid.hpp"
-#include "protocol/ws_codec.hpp"
 
 #include <caf/all.hpp>
+
+#include <unordered_set>
 
 namespace herald::actors {
 
@@ -29,33 +28,6 @@ protocol::history_limits history_limits_of(const config::settings& s) {
   return limits;
 }
 
-// Stamps an accepted event and freezes it: from here on it is shared,
-// immutable, by every topic and connection that receives it. Each frame
-// format is encoded here, once.
-event_ptr stamp(router_state& st, std::shared_ptr<event>& ev) {
-  ev->seq = ++st.seq;
-  ev->pos = st.epoch;
-  ev->pos += '-';
-  ev->pos += std::to_string(ev->seq);
-  ev->ws_frame = std::make_shared<const std::string>(
-      ws::encode_frame(ws::opcode::text, encode_ws_event(*ev)));
-  if (ev->envelope)
-    ev->envelope_frame = std::make_shared<const std::string>(
-        ws::encode_frame(ws::opcode::text, encode_envelope_event(*ev)));
-  auto& metrics = st.ctx->metrics;
-  if (sse::carries(*ev, st.ctx->settings.sse.broadcast_event_types)) {
-    if (auto encoded = sse::encode_frame(*ev)) {
-      ev->sse_frame =
-          std::make_shared<const std::string>(std::move(encoded->frame));
-      if (encoded->truncated)
-        metrics.sse_truncated.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      metrics.sse_skipped.fetch_add(1, std::memory_order_relaxed);
-    }
-  }
-  return std::move(ev);
-}
-
 void publish_gauges(router_state& st) {
   auto& m = st.ctx->metrics;
   m.history_events.store(static_cast<int64_t>(st.history->size()),
@@ -65,22 +37,23 @@ void publish_gauges(router_state& st) {
   m.history_evicted.store(st.history->evicted(), std::memory_order_relaxed);
 }
 
-// The replay part of an answer: what the history holds after `since`, when
-// `since` is a position of this node's current life.
+// The replay part of a lone node's answer: what the history holds after
+// `since`, when `since` is a position of this node's current life.
 template <class Collect>
 void fill_replay(router_state& st, const std::optional<std::string>& since,
                  replay_answer& answer, Collect&& collect) {
-  answer.live_after = st.seq;
+  answer.live_after = {position_entry{st.epoch, st.seq}};
   if (!since)
     return;
   answer.asked = true;
   auto& metrics = st.ctx->metrics;
   metrics.replays.fetch_add(1, std::memory_order_relaxed);
-  auto pos = parse_position(*since);
+  auto pos = parse_position_vector(*since);
   // A position of another life of this node (or of nothing) cannot be
   // recovered from; one from the future neither.
-  if (pos && pos->epoch == st.epoch && pos->seq <= st.seq) {
-    auto replay = collect(pos->seq);
+  if (pos && pos->size() == 1 && pos->front().epoch == st.epoch
+      && pos->front().seq <= st.seq) {
+    auto replay = collect(pos->front().seq);
     answer.recovered = replay.recovered;
     answer.events = std::move(replay.events);
   }
@@ -90,15 +63,66 @@ void fill_replay(router_state& st, const std::optional<std::string>& since,
                                     std::memory_order_relaxed);
 }
 
-topic_entry& join_topic(self_ptr self, const std::string& pattern) {
+// Joins `who` to the pattern's topic actor, spawning it (and telling the
+// other members of the new interest) when it is the first holder.
+topic_entry& join_topic(self_ptr self, const std::string& pattern,
+                        const connection_actor& who,
+                        std::vector<std::string>& added) {
   auto& st = self->state;
   auto* entry = st.index.find(pattern);
   if (entry == nullptr) {
     auto actor = self->spawn<caf::linked>(topic, pattern, st.ctx, self->id());
-    st.index.insert(pattern, topic_entry{actor, 0});
+    st.index.insert(pattern, topic_entry{actor, 0, {}});
     entry = st.index.find(pattern);
+    added.push_back(pattern);
   }
+  ++entry->subscribers;
+  entry->holders.push_back(who.id());
+  self->send(entry->actor, join_atom::value, who);
   return *entry;
+}
+
+// Removes `who` from an entry; true when it was the last holder.
+bool leave_entry(self_ptr self, topic_entry& entry,
+                 const connection_actor& who) {
+  self->send(entry.actor, leave_atom::value, who);
+  auto& h = entry.holders;
+  for (auto i = h.begin(); i != h.end(); ++i)
+    if (*i == who.id()) {
+      *i = h.back();
+      h.pop_back();
+      break;
+    }
+  if (--entry.subscribers > 0)
+    return false;
+  // The topic quits normally: the link does not take us down.
+  self->send(entry.actor, stop_atom::value);
+  return true;
+}
+
+void tell_interest(router_state& st, std::vector<std::string> added,
+                   std::vector<std::string> removed) {
+  if (st.cluster && (!added.empty() || !removed.empty()))
+    anon_send(st.cluster, interest_atom::value, std::move(added),
+              std::move(removed));
+}
+
+uint64_t local_presence(router_state& st, const std::string& topic) {
+  topic_segments segments;
+  if (!parse_topic(topic, segments))
+    return 0;
+  std::unordered_set<caf::actor_id> seen;
+  st.index.match(segments, [&](const topic_entry& entry) {
+    seen.insert(entry.holders.begin(), entry.holders.end());
+  });
+  return seen.size();
+}
+
+void schedule_tick(self_ptr self) {
+  self->delayed_send(
+      self,
+      std::chrono::milliseconds{self->state.ctx->settings.cluster.heartbeat_ms},
+      tick_atom::value);
 }
 
 } // namespace
@@ -117,49 +141,33 @@ router(router_actor::stateful_pointer<router_state> self, context_ptr ctx,
   st.dedup.emplace(ctx->settings.dedup.max_entries,
                    int64_t{ctx->settings.dedup.window_seconds} * 1000000);
   st.history.emplace(history_limits_of(ctx->settings));
-  st.epoch = make_uuid_v4().substr(0, 8);
+  st.epoch = ctx->epoch.empty() ? make_uuid_v4().substr(0, 8) : ctx->epoch;
   return {
       [=](publish_atom, pending_events& events) {
         auto& st = self->state;
         count_message(self, st.counters);
-        auto& metrics = st.ctx->metrics;
-        auto now = now_us();
-        metrics.publish_queue.fetch_sub(static_cast<int64_t>(events.size()),
-                                        std::memory_order_relaxed);
-        for (auto& pending : events) {
-          if (st.dedup->seen_before(pending->id, now)) {
-            metrics.duplicates.fetch_add(1, std::memory_order_relaxed);
-            continue;
-          }
-          auto ev = stamp(st, pending);
-          ++st.routed;
-          // Parsed once, for the history's rule and the index alike; an
-          // empty topic (broadcast-only, for the SSE bridge) has no
-          // segments. The publish API validated it.
-          topic_segments segments;
-          bool has_topic =
-              !ev->topic.empty() && parse_topic(ev->topic, segments);
-          st.history->append(ev, has_topic ? &segments : nullptr, now);
-          if (ev->sse_frame) {
-            auto i = st.sse_tenants.find(ev->aud.tenant_id);
-            if (i != st.sse_tenants.end())
-              self->send(i->second.actor, deliver_atom::value, ev);
-          }
-          if (!has_topic)
-            continue;
-          st.index.match(segments, [&](const topic_entry& entry) {
-            self->send(entry.actor, deliver_atom::value, ev);
-            if (st.counters != nullptr)
-              actor_counters::bump(st.counters->delivered);
-          });
-        }
+        st.ctx->metrics.publish_queue.fetch_sub(
+            static_cast<int64_t>(events.size()), std::memory_order_relaxed);
+        route_published(self, events, false);
         publish_gauges(st);
+      },
+      [=](owner_atom, pending_events& events) {
+        // Handed to us as owner by another member: ours, whatever our ring
+        // says now (a hand-over never bounces).
+        count_message(self, self->state.counters);
+        route_published(self, events, true);
+        publish_gauges(self->state);
+      },
+      [=](forward_atom, pending_events& events) {
+        count_message(self, self->state.counters);
+        route_remote(self, events);
       },
       [=](subscribe_atom, const subscribe_request& req,
           const connection_actor& who) {
         auto& st = self->state;
         count_message(self, st.counters);
         std::vector<topic_segments> parsed;
+        std::vector<std::string> added;
         parsed.reserve(req.patterns.size());
         for (auto& pattern : req.patterns) {
           // Connections check patterns first; nothing else holding our
@@ -168,9 +176,16 @@ router(router_actor::stateful_pointer<router_state> self, context_ptr ctx,
           if (!parse_pattern(pattern, segments))
             continue;
           parsed.push_back(segments);
-          auto& entry = join_topic(self, pattern);
-          ++entry.subscribers;
-          self->send(entry.actor, join_atom::value, who);
+          join_topic(self, pattern, who, added);
+        }
+        bool reaches_members = !added.empty() || req.since.has_value();
+        tell_interest(st, added, {});
+        if (st.cluster && reaches_members) {
+          auto patterns = req.patterns;
+          patterns.insert(patterns.end(), req.also_replay.begin(),
+                          req.also_replay.end());
+          start_sync(self, who, req.ticket, req.since, std::move(patterns), {});
+          return;
         }
         // Everything routed so far is history; everything after comes
         // through the topics just joined. The answer is sent before any of
@@ -189,24 +204,33 @@ router(router_actor::stateful_pointer<router_state> self, context_ptr ctx,
         auto* entry = st.index.find(pattern);
         if (entry == nullptr)
           return;
-        self->send(entry->actor, leave_atom::value, who);
-        if (--entry->subscribers == 0) {
-          // The topic quits normally: the link does not take us down.
-          self->send(entry->actor, stop_atom::value);
+        if (leave_entry(self, *entry, who)) {
           st.index.erase(pattern);
+          tell_interest(st, {}, {pattern});
         }
       },
       [=](sse_atom, const sse_request& req, const connection_actor& who) {
         auto& st = self->state;
         count_message(self, st.counters);
+        auto name = sse_fanout_name(req.tenant);
         auto i = st.sse_tenants.find(req.tenant);
+        bool added = false;
         if (i == st.sse_tenants.end()) {
-          auto actor = self->spawn<caf::linked>(
-              topic, sse_fanout_name(req.tenant), st.ctx, self->id());
-          i = st.sse_tenants.emplace(req.tenant, topic_entry{actor, 0}).first;
+          auto actor =
+              self->spawn<caf::linked>(topic, name, st.ctx, self->id());
+          i = st.sse_tenants.emplace(req.tenant, topic_entry{actor, 0, {}})
+                  .first;
+          added = true;
         }
         ++i->second.subscribers;
+        i->second.holders.push_back(who.id());
         self->send(i->second.actor, join_atom::value, who);
+        if (added)
+          tell_interest(st, {name}, {});
+        if (st.cluster && (added || req.since)) {
+          start_sync(self, who, 0, req.since, {}, req.tenant);
+          return;
+        }
         replay_answer answer;
         fill_replay(st, req.since, answer, [&](uint64_t since) {
           return st.history->after_if(
@@ -225,15 +249,62 @@ router(router_actor::stateful_pointer<router_state> self, context_ptr ctx,
         auto i = st.sse_tenants.find(tenant);
         if (i == st.sse_tenants.end())
           return;
-        self->send(i->second.actor, leave_atom::value, who);
-        if (--i->second.subscribers == 0) {
-          self->send(i->second.actor, stop_atom::value);
+        if (leave_entry(self, i->second, who)) {
           st.sse_tenants.erase(i);
+          tell_interest(st, {}, {sse_fanout_name(tenant)});
         }
       },
       [=](stats_atom) {
         return std::make_tuple(uint64_t{self->state.index.size()},
                                self->state.routed);
+      },
+      [=](presence_atom,
+          const std::string& topic) -> caf::result<presence_answer> {
+        auto& st = self->state;
+        if (st.cluster)
+          return self->delegate(st.cluster, presence_atom::value, topic);
+        presence_answer answer;
+        answer.nodes.push_back(st.ctx->settings.node_name);
+        answer.counts.push_back(local_presence(st, topic));
+        return answer;
+      },
+      [=](presence_atom, const std::string& topic, bool) {
+        return local_presence(self->state, topic);
+      },
+      [=](cluster_atom, const cluster_actor& cluster) {
+        auto& st = self->state;
+        st.cluster = cluster;
+        st.ring.emplace(std::vector<std::string>{st.ctx->settings.node_name});
+        schedule_tick(self);
+      },
+      [=](members_atom, const std::vector<std::string>& names,
+          const std::vector<std::string>& epochs) {
+        count_message(self, self->state.counters);
+        on_members(self, names, epochs);
+      },
+      [=](sync_atom, uint64_t sync, replay_parts& parts) {
+        count_message(self, self->state.counters);
+        finish_sync(self, sync, parts);
+      },
+      [=](query_atom, const replay_query& query) {
+        count_message(self, self->state.counters);
+        return answer_query(self->state, query);
+      },
+      [=](mark_atom, const std::string& epoch, uint64_t seq) {
+        auto& st = self->state;
+        // Only a live member's: a late watermark of a departed one must not
+        // bring its epoch back into positions.
+        for (auto& kv : st.epoch_of)
+          if (kv.second == epoch) {
+            raise_entry(st.marks, epoch, seq);
+            return;
+          }
+      },
+      [=](tick_atom) {
+        auto& st = self->state;
+        if (st.cluster)
+          self->send(st.cluster, mark_atom::value, st.seq);
+        schedule_tick(self);
       },
   };
 }

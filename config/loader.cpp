@@ -279,6 +279,19 @@ std::string check_whole(const settings& cfg) {
                       "ws.pong_timeout_ms ("
                       + std::to_string(cfg.ws.ping_interval_ms)
                       + " >= " + std::to_string(cfg.ws.pong_timeout_ms) + ")");
+  auto& cl = cfg.cluster;
+  if (cl.enabled && cl.failure_timeout_ms < 2 * uint64_t{cl.heartbeat_ms})
+    return error_line("cluster.failure_timeout_ms: must be at least twice "
+                      "cluster.heartbeat_ms ("
+                      + std::to_string(cl.failure_timeout_ms) + " < 2 * "
+                      + std::to_string(cl.heartbeat_ms) + ")");
+  if (cl.enabled && cl.advertise_address.empty()
+      && (cl.listen_address == "0.0.0.0" || cl.listen_address == "::"))
+    return error_line("cluster.advertise_address: required when "
+                      "cluster.listen_address is a wildcard ("
+                      + cl.listen_address
+                      + "): other members must know "
+                        "which address to dial");
   if (cfg.auth.jwt.hs256_secret.empty()
       && cfg.auth.rs256_public_key_file.empty())
     return error_line("auth.jwt.hs256_secret: required (or "

@@ -49,6 +49,34 @@ std::string check_address(const std::string& s) {
   return {};
 }
 
+std::string check_host_port(const std::string& s) {
+  // host:port, the host as check_address takes it; `[v6]:port` too.
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size())
+    return "must be host:port";
+  auto host = s.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (!check_address(host).empty())
+    return "must be host:port";
+  auto port = s.substr(colon + 1);
+  if (port.size() > 5)
+    return "must be host:port with a port of 1..65535";
+  unsigned value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9')
+      return "must be host:port with a port of 1..65535";
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value == 0 || value > 65535)
+    return "must be host:port with a port of 1..65535";
+  return {};
+}
+
+std::string check_optional_address(const std::string& s) {
+  return s.empty() ? std::string{} : check_address(s);
+}
+
 std::string check_event_type_pattern(const std::string& s) {
   if (protocol::sse::valid_event_type_pattern(s))
     return {};
@@ -346,6 +374,57 @@ std::vector<key_spec> make_table() {
     };
     t.push_back(std::move(k));
   }
+  t.push_back(boolean(
+      "cluster.enabled",
+      [](settings& s) -> field { return &s.cluster.enabled; },
+      "Join a cluster of nodes (docs/cluster.md); node.name must be unique "
+      "in it."));
+  t.push_back(str(
+      "cluster.listen_address",
+      [](settings& s) -> field { return &s.cluster.listen_address; },
+      "Address the cluster port binds to. The cluster port carries "
+      "unauthenticated CAF messages: keep it on a private network.",
+      check_address));
+  t.push_back(integer(
+      "cluster.port", [](settings& s) -> field { return &s.cluster.port; }, 0,
+      65535, "TCP port other members dial; 0 picks any free port."));
+  t.push_back(str(
+      "cluster.advertise_address",
+      [](settings& s) -> field { return &s.cluster.advertise_address; },
+      "Address other members dial to reach this node; empty: "
+      "cluster.listen_address (required when that is 0.0.0.0 or ::).",
+      check_optional_address));
+  {
+    key_spec k = str(
+        "cluster.seeds", [](settings& s) -> field { return &s.cluster.seeds; },
+        "Members to join through, as \"host:port\". Empty (or only this "
+        "node): this node founds the cluster and is ready at once; "
+        "otherwise it is ready once it has joined one of them.",
+        check_host_port);
+    k.type = kind::string_list;
+    t.push_back(std::move(k));
+  }
+  t.push_back(integer(
+      "cluster.heartbeat_ms",
+      [](settings& s) -> field { return &s.cluster.heartbeat_ms; }, 10, u32_max,
+      "Milliseconds between heartbeats to every member (CAF's BASP "
+      "heartbeat, and each owner's sequence watermark)."));
+  t.push_back(integer(
+      "cluster.failure_timeout_ms",
+      [](settings& s) -> field { return &s.cluster.failure_timeout_ms; }, 20,
+      u32_max,
+      "A member not heard from for this many milliseconds is removed; "
+      "must be at least twice cluster.heartbeat_ms."));
+  t.push_back(integer(
+      "cluster.retry_ms",
+      [](settings& s) -> field { return &s.cluster.retry_ms; }, 10, u32_max,
+      "Milliseconds between dials of seeds and lost members."));
+  t.push_back(integer(
+      "cluster.request_timeout_ms",
+      [](settings& s) -> field { return &s.cluster.request_timeout_ms; }, 10,
+      u32_max,
+      "Milliseconds a member may take to answer a subscribe sync, a "
+      "presence count or a publish handed to it as owner."));
   t.push_back(choice(
       "log.level", [](settings& s) -> field { return &s.log.level; },
       {"trace", "debug", "info", "warn", "error", "off"},

@@ -87,6 +87,20 @@ struct log_settings {
   std::string format = "text"; ///< log.format: text|json
 };
 
+struct cluster_settings {
+  bool enabled = false;                     ///< cluster.enabled
+  std::string listen_address = "127.0.0.1"; ///< cluster.listen_address
+  uint16_t port = 7400;                     ///< cluster.port (0: any)
+  /// cluster.advertise_address: what other members dial; empty: the
+  /// listen address
+  std::string advertise_address;
+  std::vector<std::string> seeds;     ///< cluster.seeds, "host:port"
+  uint32_t heartbeat_ms = 500;        ///< cluster.heartbeat_ms
+  uint32_t failure_timeout_ms = 2500; ///< cluster.failure_timeout_ms
+  uint32_t retry_ms = 1000;           ///< cluster.retry_ms
+  uint32_t request_timeout_ms = 2000; ///< cluster.request_timeout_ms
+};
+
 struct settings {
   std::string node_name = "herald-1"; ///< node.name
   listen_settings listen;
@@ -101,6 +115,7 @@ struct settings {
   sse_settings sse;
   schema_settings schemas;
   log_settings log;
+  cluster_settings cluster;
   bool actor_counters = true;        ///< metrics.actor_counters
   uint32_t shutdown_grace_ms = 5000; ///< shutdown.grace_ms
   /// True when no configuration file was given: the node runs on the

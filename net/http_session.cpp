@@ -75,6 +75,16 @@ void http_session::on_read(error_code ec, std::size_t) {
   }
   if (path == "/api/events/stream" && req.method() == http::verb::get)
     return stream_events(std::move(req));
+  if (path == "/api/v1/presence") {
+    // Answered later, from an actor: back onto this session's executor.
+    auto self = shared_from_this();
+    return handle_presence(*ctx_, req, [self](response res) {
+      boost::asio::post(self->stream_.get_executor(),
+                        [self, res = std::move(res)]() mutable {
+                          self->send(std::move(res));
+                        });
+    });
+  }
   send(route(*ctx_, req));
 }
 

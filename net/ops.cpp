@@ -12,17 +12,39 @@ response handle_healthz(const request& req) {
 }
 
 response handle_readyz(net_context& ctx, const request& req) {
-  if (ctx.ready.load())
-    return make_response(req, http::status::ok, R"({"status":"ready"})");
-  return make_response(req, http::status::service_unavailable,
-                       R"({"status":"not ready"})");
+  auto cluster = ctx.node->cluster.get();
+  bool ready = ctx.ready.load() && (!cluster.enabled || cluster.joined);
+  std::string body =
+      ready ? R"({"status":"ready")" : R"({"status":"not ready")";
+  if (cluster.enabled) {
+    // Node names are of characters JSON takes as they are.
+    body += R"(,"cluster":{"node":")" + cluster.node + R"(","members":[)";
+    for (std::size_t i = 0; i < cluster.members.size(); ++i)
+      body += (i > 0 ? ",\"" : "\"") + cluster.members[i] + '"';
+    body += "]}";
+  }
+  body += '}';
+  return make_response(
+      req, ready ? http::status::ok : http::status::service_unavailable, body);
 }
 
 response handle_metrics(net_context& ctx, const request& req) {
   auto live = ctx.node->registry.connection_totals();
-  return make_response(req, http::status::ok,
-                       ctx.node->metrics.render_prometheus(
-                           {live.delivered, live.filtered, live.dropped}),
+  auto text = ctx.node->metrics.render_prometheus(
+      {live.delivered, live.filtered, live.dropped});
+  auto cluster = ctx.node->cluster.get();
+  if (cluster.enabled) {
+    text += "# HELP herald_cluster_members Live members, this node included.\n"
+            "# TYPE herald_cluster_members gauge\n"
+            "herald_cluster_members "
+            + std::to_string(cluster.members.size())
+            + "\n"
+              "# HELP herald_cluster_member A live member, by name.\n"
+              "# TYPE herald_cluster_member gauge\n";
+    for (auto& m : cluster.members)
+      text += "herald_cluster_member{node=\"" + m + "\"} 1\n";
+  }
+  return make_response(req, http::status::ok, text,
                        "text/plain; version=0.0.4; charset=utf-8");
 }
 

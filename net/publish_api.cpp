@@ -11,8 +11,6 @@ namespace herald::net {
 namespace http = boost::beast::http;
 using namespace protocol;
 
-namespace {
-
 bool api_key_ok(net_context& ctx, const request& req) {
   auto key = bearer(req);
   if (!key)
@@ -23,6 +21,8 @@ bool api_key_ok(net_context& ctx, const request& req) {
     ok |= secret_equals(*key, known);
   return ok;
 }
+
+namespace {
 
 // Hands accepted events to the router in one message, unless the router's
 // queue is past its bound: then the node sheds load (503) instead.

@@ -19,7 +19,8 @@ struct event {
   audience aud;             ///< explicit, or read from the payload
   bool broadcast = false;   ///< also offered to the SSE bridge
   std::string trace_json;   ///< the `trace` object as compact JSON, or empty
-  uint64_t seq = 0;         ///< node-local publish sequence, set by the router
+  uint64_t seq = 0;         ///< the owner's sequence, set by the owner's router
+  std::string owner;        ///< the owner's epoch (docs/cluster.md)
   std::string pos;          ///< position string carried by every frame
   /// The `/ws` frame as wire bytes (RFC 6455 header and JSON text),
   /// encoded once by the router and shared by every receiver.

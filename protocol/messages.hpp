@@ -28,6 +28,20 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using router_atom = caf::atom_constant<caf::atom("router")>;
 using replay_atom = caf::atom_constant<caf::atom("replay")>;
 using sse_atom = caf::atom_constant<caf::atom("sse")>;
+// The cluster (docs/cluster.md).
+using forward_atom = caf::atom_constant<caf::atom("forward")>;
+using owner_atom = caf::atom_constant<caf::atom("owner")>;
+using interest_atom = caf::atom_constant<caf::atom("interest")>;
+using sync_atom = caf::atom_constant<caf::atom("sync")>;
+using mark_atom = caf::atom_constant<caf::atom("mark")>;
+using members_atom = caf::atom_constant<caf::atom("members")>;
+using presence_atom = caf::atom_constant<caf::atom("presence")>;
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
+using bye_atom = caf::atom_constant<caf::atom("bye")>;
+using query_atom = caf::atom_constant<caf::atom("query")>;
+using tick_atom = caf::atom_constant<caf::atom("htick")>;
+using cluster_atom = caf::atom_constant<caf::atom("cluster")>;
+using dial_atom = caf::atom_constant<caf::atom("dial")>;
 
 } // namespace herald::protocol
 

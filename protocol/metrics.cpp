@@ -79,6 +79,21 @@ node_metrics::render_prometheus(const delivery_counts& extra) const {
   c("sse_skipped_total", "Events too large for SSE even truncated.",
     sse_skipped);
   c("sse_truncated_total", "Events sent to SSE truncated.", sse_truncated);
+  c("cluster_events_forwarded_total",
+    "Events this node owns sent to a member with matching interest (once "
+    "per member).",
+    cluster_forwarded);
+  c("cluster_events_received_total",
+    "Events received from their owner for delivery here.", cluster_received);
+  c("cluster_owner_hops_total", "Published events handed to their owner.",
+    cluster_owner_hops);
+  c("cluster_rerouted_total",
+    "Hand-overs retried because the owner did not answer.", cluster_rerouted);
+  c("cluster_joins_total", "Members that joined or rejoined.", cluster_joins);
+  c("cluster_departures_total", "Members removed (left, died, cut off).",
+    cluster_departures);
+  g("cluster_interest_patterns",
+    "Patterns and SSE tenants the other members hold.", cluster_interest);
   return out;
 }
 

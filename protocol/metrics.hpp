@@ -48,6 +48,14 @@ struct node_metrics {
   counter replayed_events{0};   ///< events sent by replays
   counter sse_skipped{0};       ///< events too large for SSE even truncated
   counter sse_truncated{0};     ///< events sent to SSE truncated
+  // The cluster (docs/cluster.md); zero on a lone node.
+  counter cluster_forwarded{0};  ///< owned events sent to a member (each)
+  counter cluster_received{0};   ///< events from owners, delivered here
+  counter cluster_owner_hops{0}; ///< events handed to their owner
+  counter cluster_rerouted{0};   ///< hand-overs retried at a new owner
+  counter cluster_joins{0};      ///< members that joined (or rejoined)
+  counter cluster_departures{0}; ///< members removed
+  gauge cluster_interest{0};     ///< patterns the other members hold
 
   /// Prometheus text exposition format, every metric prefixed `herald_`.
   std::string render_prometheus(const delivery_counts& extra = {}) const;

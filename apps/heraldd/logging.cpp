@@ -58,7 +58,7 @@ void setup_logging(const config::log_settings& settings) {
   }
   sink->set_formatter(std::move(formatter));
   auto level = spdlog::level::from_str(settings.level);
-  for (auto name : {"node", "net", "actors"}) {
+  for (auto name : {"node", "net", "actors", "cluster"}) {
     auto logger = std::make_shared<spdlog::logger>(name, sink);
     logger->set_level(level);
     spdlog::register_logger(logger);

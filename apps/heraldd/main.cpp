@@ -3,10 +3,12 @@
 // down cleanly on SIGTERM/SIGINT.
 
 #include "actors/supervisor.hpp"
+#include "cluster_start.hpp"
 #include "config/loader.hpp"
 #include "logging.hpp"
 #include "net/server.hpp"
 #include "protocol/jwt.hpp"
+#include "protocol/uuid.hpp"
 
 #include <caf/all.hpp>
 
@@ -95,6 +97,7 @@ int main(int argc, char** argv) {
 
   auto node = std::make_shared<actors::node_context>();
   node->settings = std::move(inv.cfg);
+  node->epoch = protocol::make_uuid_v4().substr(0, 8);
   auto& cfg = node->settings;
   for (auto& b : cfg.schemas.bindings) {
     bool data = b.validates == protocol::schema_binding::target::data;
@@ -115,6 +118,7 @@ int main(int argc, char** argv) {
                                       : caf::atom("sharing"));
   caf_cfg.set("logger.file-verbosity", caf::atom("quiet"));
   caf_cfg.set("logger.console-verbosity", caf::atom("quiet"));
+  app::configure_cluster(caf_cfg, cfg);
   caf::actor_system sys{caf_cfg};
 
   asio::io_context ioc{static_cast<int>(cfg.threads.io)};
@@ -142,6 +146,16 @@ int main(int argc, char** argv) {
   }
   if (!router)
     return 1;
+  actors::cluster_actor member;
+  if (cfg.cluster.enabled) {
+    auto started = app::start_cluster(sys, node, router);
+    if (auto* error = std::get_if<std::string>(&started)) {
+      std::cerr << *error << '\n';
+      caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+      return 2;
+    }
+    member = std::get<actors::cluster_actor>(std::move(started));
+  }
 
   auto net_ctx = std::make_shared<net::net_context>();
   net_ctx->node = node;
@@ -215,6 +229,12 @@ int main(int argc, char** argv) {
   // are gone), then stop the actors.
   ioc.restart();
   ioc.poll();
+  if (member) {
+    // A clean leave: the member says goodbye to the others; give the
+    // middleman a moment to put it on the wire.
+    caf::anon_send_exit(member, caf::exit_reason::user_shutdown);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
   // A watchdog: the process ends within the grace period even if an actor
   // does not.
