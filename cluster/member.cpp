@@ -78,6 +78,8 @@ void dial(member_actor_ptr self, const std::string& target) {
   uint16_t port = 0;
   if (!split_host_port(target, host, port))
     return;
+  if (!self->system().has_middleman())
+    return; // an in-process test cluster: members meet by hello alone
   st.dialing.insert(target);
   auto mm = self->system().middleman().actor_handle();
   self->request(mm, request_timeout(st), caf::connect_atom::value, host, port)
