@@ -143,7 +143,11 @@ void subscribe(self_ptr self, const client_frame& frame) {
     }
     accepted.push_back(topic);
   }
-  bool deferred = frame.since.has_value() && !accepted.empty();
+  // In a cluster a new pattern must reach every member before the ack
+  // promises that publishes anywhere arrive: the ack waits for the router.
+  bool deferred = !accepted.empty()
+                  && (frame.since.has_value()
+                      || (st.ctx->settings.cluster.enabled && !joined.empty()));
   if (!joined.empty() || deferred) {
     // One message for the whole frame: the router joins the topics and
     // takes the replay in one step, so nothing falls between the two. It
@@ -161,7 +165,7 @@ void subscribe(self_ptr self, const client_frame& frame) {
     req.patterns = std::move(joined);
     req.since = frame.since;
     req.ticket = p.ticket;
-    if (deferred)
+    if (frame.since)
       req.also_replay = std::move(held);
     st.pending.push_back(std::move(p));
     self->send(st.router, subscribe_atom::value, std::move(req),
@@ -274,7 +278,9 @@ void on_replay(self_ptr self, replay_answer& answer) {
   if (st.closing)
     return;
   if (p.deferred_ack)
-    push(st, encode_ack("subscribe", p.accepted, p.id, answer.recovered));
+    push(st, encode_ack("subscribe", p.accepted, p.id,
+                        answer.asked ? std::optional<bool>{answer.recovered}
+                                     : std::nullopt));
   // Still pending while the replay is judged: owed() must not take them
   // for live subscriptions that delivered it.
   for (auto& ev : answer.events)
