@@ -1,6 +1,7 @@
 #include "actors/connection.hpp"
 
 #include "actors/clock.hpp"
+#include "actors/event_frames.hpp"
 #include "actors/instrument.hpp"
 #include "actors/router.hpp"
 #include "protocol/audience.hpp"
@@ -216,6 +217,49 @@ void deliver_event(connection_state& st, const event& ev) {
         .fetch_add(1, std::memory_order_relaxed);
 }
 
+// A live event: as it is, unless its position is behind the floor a
+// replay left (see connection_state::floor); then a copy whose position
+// merges the two.
+void deliver_live(connection_state& st, const event_ptr& ev) {
+  if (!st.floor) {
+    deliver_event(st, *ev);
+    return;
+  }
+  auto pos = parse_position_vector(ev->pos);
+  if (!pos) {
+    deliver_event(st, *ev);
+    return;
+  }
+  bool behind = false;
+  for (auto& e : *st.floor) {
+    // An owner the live position no longer names has left: nothing of it
+    // comes live any more.
+    auto* mine = find_entry(*pos, e.epoch);
+    if (mine != nullptr && mine->seq < e.seq) {
+      behind = true;
+      raise_entry(*pos, e.epoch, e.seq);
+    }
+  }
+  if (!behind) {
+    st.floor.reset();
+    deliver_event(st, *ev);
+    return;
+  }
+  auto copy = std::make_shared<event>(*ev);
+  copy->pos = encode_position_vector(*pos);
+  encode_event_frames(st.ctx->settings, st.ctx->metrics, *copy);
+  deliver_event(st, *copy);
+}
+
+// After an answer: the floor for live events is its last replayed
+// position, if it replayed anything.
+void set_floor(connection_state& st, const replay_answer& answer) {
+  if (answer.events.empty())
+    return;
+  if (auto v = parse_position_vector(answer.events.back()->pos))
+    st.floor = std::move(*v);
+}
+
 // Whether a replayed event is owed: some subscription matches it, and
 // none that matches it was live when it was routed (that one delivered
 // it already, or has it in flight).
@@ -243,7 +287,7 @@ void release_held(connection_state& st, subscription& sub) {
   sub.held.clear();
   for (auto& ev : held)
     if (comes_live(sub, *ev))
-      deliver_event(st, *ev);
+      deliver_live(st, ev);
 }
 
 void on_replay(self_ptr self, replay_answer& answer) {
@@ -260,6 +304,7 @@ void on_replay(self_ptr self, replay_answer& answer) {
           sse::encode_named("herald.recovery", R"({"recovered":false})")));
     for (auto& ev : answer.events)
       deliver_event(st, *ev);
+    set_floor(st, answer);
     release_held(st, sub);
     return;
   }
@@ -286,6 +331,7 @@ void on_replay(self_ptr self, replay_answer& answer) {
   for (auto& ev : answer.events)
     if (owed(st, *ev))
       deliver_event(st, *ev);
+  set_floor(st, answer);
   for (auto* sub : answered) {
     sub->pending = false;
     release_held(st, *sub);
@@ -454,7 +500,7 @@ connection(connection_actor::stateful_pointer<connection_state> self,
           return;
         }
         if (comes_live(*sub, *ev))
-          deliver_event(st, *ev);
+          deliver_live(st, ev);
       },
       [=](frame_atom, const std::string& text) {
         count_message(self, self->state.counters);

@@ -72,6 +72,12 @@ struct connection_state {
   sse_options sse; ///< kind sse only
   std::optional<protocol::token_bucket> budget;
   actor_counters* counters = nullptr; ///< null with metrics.actor_counters off
+  /// After an answer with a replay: its last position. A live event routed
+  /// before the answer came may carry a position behind it in some owner's
+  /// entry; such an event goes out with the two merged, so that resuming
+  /// from it never repeats what the replay sent. Cleared by the first
+  /// event at or past it.
+  std::optional<protocol::position_vector> floor;
   uint32_t strikes = 0; ///< RATE_LIMITED answers since the last accepted frame
   bool closing = false;
 };

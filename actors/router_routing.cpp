@@ -1,10 +1,7 @@
 #include "actors/router_detail.hpp"
 
 #include "actors/clock.hpp"
-#include "protocol/envelope.hpp"
-#include "protocol/frames.hpp"
-#include "protocol/sse.hpp"
-#include "protocol/ws_codec.hpp"
+#include "actors/event_frames.hpp"
 
 #include <caf/all.hpp>
 
@@ -21,22 +18,7 @@ namespace {
 // once per event and node.
 void localize(router_state& st, event& ev, std::string pos) {
   ev.pos = std::move(pos);
-  ev.ws_frame = std::make_shared<const std::string>(
-      ws::encode_frame(ws::opcode::text, encode_ws_event(ev)));
-  if (ev.envelope)
-    ev.envelope_frame = std::make_shared<const std::string>(
-        ws::encode_frame(ws::opcode::text, encode_envelope_event(ev)));
-  auto& metrics = st.ctx->metrics;
-  if (sse::carries(ev, st.ctx->settings.sse.broadcast_event_types)) {
-    if (auto encoded = sse::encode_frame(ev)) {
-      ev.sse_frame =
-          std::make_shared<const std::string>(std::move(encoded->frame));
-      if (encoded->truncated)
-        metrics.sse_truncated.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      metrics.sse_skipped.fetch_add(1, std::memory_order_relaxed);
-    }
-  }
+  encode_event_frames(st.ctx->settings, st.ctx->metrics, ev);
 }
 
 // The position of what is delivered here now: this node's own sequence
