@@ -292,4 +292,41 @@ CAF_TEST(a position naming a departed owner is not recovered) {
   CAF_CHECK_EQUAL(log2->delivered.back().first->owner, "ea000000");
 }
 
+CAF_TEST(an SSE stream resumes on another node from its Last - Event - ID) {
+  add_node("a", 7401);
+  add_node("b", 7402);
+  meet("b", "a");
+  auto broadcast = [&](const std::string& on, const std::string& id,
+                       const std::string& topic) {
+    audience aud;
+    aud.tenant_id = "t1";
+    auto ev = make_event(id, topic, aud);
+    ev->broadcast = true;
+    ev->timestamp_us += ++clock;
+    publish(nodes[on].router, {ev});
+    settle();
+  };
+  auto [pa, loga] = new_probe();
+  self->send(nodes["a"].router, sse_atom::value, sse_request{"t1", {}}, pa);
+  settle();
+  auto tb = topic_owned_by("b", {"a", "b"});
+  auto ta = topic_owned_by("a", {"a", "b"});
+  broadcast("b", "e1", tb); // owned by b, forwarded to a's SSE tenant
+  CAF_REQUIRE_EQUAL(loga->delivered.size(), 1u);
+  CAF_CHECK(loga->delivered[0].first->sse_frame != nullptr);
+  auto last = loga->delivered.back().first->pos;
+  broadcast("a", "e2", ta);
+  broadcast("b", "e3", tb);
+  auto [pb, logb] = new_probe();
+  self->send(nodes["b"].router, sse_atom::value, sse_request{"t1", last}, pb);
+  settle();
+  CAF_REQUIRE_EQUAL(logb->answers.size(), 1u);
+  auto& answer = logb->answers.front();
+  CAF_CHECK(answer.recovered);
+  std::vector<std::string> replayed;
+  for (auto& ev : answer.events)
+    replayed.push_back(ev->id);
+  CAF_CHECK_EQUAL(replayed, (strings{"e2", "e3"}));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

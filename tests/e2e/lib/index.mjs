@@ -3,6 +3,7 @@ export * from './node.mjs';
 export * from './tokens.mjs';
 export * from './client.mjs';
 export * from './http.mjs';
+export * from './cluster.mjs';
 
 import { randomUUID } from 'node:crypto';
 /** A short unique suffix, so events and ids never collide across tests. */
