@@ -6,26 +6,28 @@
 #
 #   --quick       every scenario at reduced scale (seconds, not minutes)
 #   --only LIST   comma-separated subset of: idle,fanout,topics,latency,
-#                 publish,counters,index
+#                 publish,counters,cluster,index
 #   BUILD_DIR     build directory (default build-bench, relative to the repo)
 #   BENCH_KEEP=1  keep the working directory (configs, raw runs, logs)
 #   BENCH_RESULTS where to write latest.json, report.md and the charts
 #                 (default bench/results)
 #   BENCH_RETRIES runs repeated when other processes took over 10% of the
 #                 CPU during the window (default 2; the quietest is kept)
+#   BENCH_CLUSTER_PAIRS  single/cluster pairs of the cluster scenario
+#                 (default 3; 1 with --quick)
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-build-bench}
 [[ $BUILD_DIR = /* ]] || BUILD_DIR=$ROOT/$BUILD_DIR
 QUICK=0
-ONLY=idle,fanout,topics,latency,publish,counters,index
+ONLY=idle,fanout,topics,latency,publish,counters,cluster,index
 while (($#)); do
   case $1 in
     --quick) QUICK=1 ;;
     --only) ONLY=$2; shift ;;
     --only=*) ONLY=${1#--only=} ;;
-    -h|--help) sed -n "2,15p" "$0"; exit 0 ;;
+    -h|--help) sed -n "2,17p" "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -60,7 +62,13 @@ if [[ ! -f $BUILD_DIR/build.ninja && ! -f $BUILD_DIR/Makefile ]]; then
 fi
 targets=$(cmake --build "$BUILD_DIR" --target help 2>/dev/null)
 declare -A HAVE
-for t in heraldd herald-loadgen herald-ceiling herald-bench-index; do
+build_targets=(heraldd herald-loadgen)
+# The references and the index benchmark only for the scenarios that use them.
+for sc in idle fanout latency publish; do
+  wanted "$sc" && { build_targets+=(herald-ceiling); break; }
+done
+wanted index && build_targets+=(herald-bench-index)
+for t in "${build_targets[@]}"; do
   if grep -qE "(^|[ /])$t(:| )" <<<"$targets"; then
     log "building $t"
     if cmake --build "$BUILD_DIR" --target "$t" -j"$(nproc)" \
@@ -133,6 +141,7 @@ cat >"$WORK/herald.jsonc" <<EOF
 EOF
 
 stop_server() {
+  ((${#CL_PIDS[@]})) && stop_cluster
   [[ -n $SERVER_PID ]] || return 0
   kill -TERM "$SERVER_PID" 2>/dev/null
   for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
@@ -142,6 +151,7 @@ stop_server() {
 }
 cleanup() {
   [[ -n $LOADGEN_PID ]] && kill "$LOADGEN_PID" 2>/dev/null
+  stop_sampler
   stop_server
   [[ -n $OLD_RANGE ]] && echo "$OLD_RANGE" >"$PORT_RANGE_FILE" 2>/dev/null
   if [[ -n ${BENCH_KEEP:-} ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
@@ -149,10 +159,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_server herald|ceiling|peer: starts it on a free port, waits for its
-# `listening on http://HOST:PORT` line; sets SERVER_PID and SERVER_PORT.
+# start_server herald|ceiling|peer|cluster: starts it on a free port, waits
+# for its `listening on http://HOST:PORT` line; sets SERVER_PID and
+# SERVER_PORT (for the cluster: node b's, where the subscribers go).
 start_server() {
   local name=$1 out=$WORK/$1.out
+  [[ $name == cluster ]] && { start_cluster; return; }
   : >"$out"
   case $name in
     herald) env "${HERALD_ENV[@]}" "$HERALDD" --config "$WORK/herald.jsonc" \
@@ -174,10 +186,211 @@ start_server() {
 }
 available() {
   case $1 in
-    herald) return 0 ;;
+    herald|cluster) return 0 ;;
     ceiling) [[ -n $CEILING ]] ;;
     peer) [[ -n $PEER_JS ]] ;;
   esac
+}
+
+# -- the cluster (scenario 8) ---------------------------------------------------
+# Three nodes a, b, c on loopback, each on the bench configuration with the
+# same threads as the single node. The subscribers connect to b, the
+# publisher to a, and the topic is one that c owns: publish -> a, a hands
+# it to its owner c, c sends it once to b, b delivers (two hops).
+CL_NAMES=(a b c)
+CL_PIDS=()          # pids of the running cluster's nodes, in CL_NAMES order
+CL_PORTS=()         # their HTTP ports
+PUBLISH_PORT=       # where the publisher goes (node a); empty: SERVER_PORT
+CL_PREFIX=          # --topic-prefix of the c-owned topic (picked once)
+CL_PROBE=           # what the topic probe saw: topic=owner ...
+CL_READY_TIMEOUT=20 # seconds for the cluster to form
+CL_LAUNCH=          # EPOCHREALTIME at the generator's launch
+SAMPLER_PID=
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null \
+    || node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })' 2>/dev/null \
+    || echo $((20000 + RANDOM % 20000))
+}
+
+# metric PORT NAME: a counter or gauge of the node's /metrics (empty if none).
+metric() {
+  curl -s -m 2 "http://127.0.0.1:$1/metrics" 2>/dev/null \
+    | awk -v n="herald_$2" '$1 == n { print $2; exit }'
+}
+
+stop_cluster() {
+  local pid
+  for pid in "${CL_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for _ in $(seq 50); do
+    local any=0
+    for pid in "${CL_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && any=1; done
+    ((any)) || break
+    sleep 0.1
+  done
+  for pid in "${CL_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  CL_PIDS=() CL_PORTS=() SERVER_PID= PUBLISH_PORT=
+}
+
+# start_cluster: a first (it founds the cluster on a free cluster port), then
+# b and c seeded with a; waits until every /readyz lists three members and
+# picks the topic. Sets SERVER_PID/SERVER_PORT to b, PUBLISH_PORT to a.
+start_cluster() {
+  local cport i name out seeds port deadline body
+  cport=$(free_port)
+  CL_PIDS=() CL_PORTS=()
+  for i in "${!CL_NAMES[@]}"; do
+    name=${CL_NAMES[$i]}
+    out=$WORK/cluster-$name.out
+    : >"$out"
+    if ((i == 0)); then
+      seeds='[]' port=$cport
+    else
+      seeds="[\"127.0.0.1:$cport\"]" port=0
+    fi
+    env "${HERALD_ENV[@]}" "$HERALDD" --config "$WORK/herald.jsonc" \
+      --node.name="$name" --cluster.enabled=true \
+      --cluster.listen_address=127.0.0.1 --cluster.port="$port" \
+      --cluster.seeds="$seeds" >"$out" 2>>"$WORK/cluster-$name.err" &
+    CL_PIDS+=($!)
+  done
+  deadline=$((SECONDS + CL_READY_TIMEOUT))
+  for i in "${!CL_NAMES[@]}"; do
+    name=${CL_NAMES[$i]}
+    port=
+    while [[ -z $port ]]; do
+      port=$(sed -n 's|.*listening on http://[^ ]*:\([0-9][0-9]*\).*|\1|p' "$WORK/cluster-$name.out" | head -1)
+      [[ -n $port ]] && break
+      if ! kill -0 "${CL_PIDS[$i]}" 2>/dev/null || ((SECONDS >= deadline)); then
+        note "cluster: node $name did not start: $(tail -3 "$WORK/cluster-$name.err" | tr '\n' ' ')"
+        stop_cluster
+        return 1
+      fi
+      sleep 0.1
+    done
+    CL_PORTS+=("$port")
+  done
+  for i in "${!CL_NAMES[@]}"; do
+    while :; do
+      body=$(curl -s -m 1 "http://127.0.0.1:${CL_PORTS[$i]}/readyz" 2>/dev/null)
+      jq -e '.status == "ready" and (.cluster.members | length) == 3' <<<"$body" \
+        >/dev/null 2>&1 && break
+      if ((SECONDS >= deadline)); then
+        note "cluster: not formed within $CL_READY_TIMEOUT s (${CL_NAMES[$i]}: ${body:-no answer})"
+        stop_cluster
+        return 1
+      fi
+      sleep 0.1
+    done
+  done
+  SERVER_PID=${CL_PIDS[1]} SERVER_PORT=${CL_PORTS[1]} PUBLISH_PORT=${CL_PORTS[0]}
+  [[ -n $CL_PREFIX ]] || cluster_pick_topic
+}
+
+# probe_owner TOPIC: publishes one event for TOPIC to a and prints the node
+# whose history took it (the owner keeps the history; a's
+# cluster_owner_hops_total moves when the owner is another node).
+probe_owner() {
+  local topic=$1 i before=() now hops0 hops1
+  for i in "${!CL_NAMES[@]}"; do before[i]=$(metric "${CL_PORTS[$i]}" history_events); done
+  hops0=$(metric "${CL_PORTS[0]}" cluster_owner_hops_total)
+  curl -s -m 3 -o /dev/null -X POST "http://127.0.0.1:${CL_PORTS[0]}/api/v1/publish" \
+    -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' \
+    -d "{\"topic\":\"$topic\",\"event_type\":\"bench.probe\",\"data\":{}}"
+  for _ in $(seq 30); do
+    for i in "${!CL_NAMES[@]}"; do
+      now=$(metric "${CL_PORTS[$i]}" history_events)
+      if [[ -n $now && -n ${before[i]} ]] && ((now > before[i])); then
+        hops1=$(metric "${CL_PORTS[0]}" cluster_owner_hops_total)
+        # Owner a: no hop; owner b or c: one hand-over from a.
+        if [[ -n $hops0 && -n $hops1 ]] && { ((i == 0 && hops1 != hops0)) || ((i > 0 && hops1 == hops0)); }; then
+          echo "${CL_NAMES[$i]}?"
+        else
+          echo "${CL_NAMES[$i]}"
+        fi
+        return
+      fi
+    done
+    sleep 0.1
+  done
+  echo "?"
+}
+
+cluster_pick_topic() {
+  local j topic owner tried=()
+  for ((j = 0; j < 24; j++)); do
+    topic="customer_id:bench:call:r$j-0"
+    owner=$(probe_owner "$topic")
+    tried+=("$topic=$owner")
+    if [[ $owner == c ]]; then
+      CL_PREFIX="customer_id:bench:call:r$j-"
+      break
+    fi
+  done
+  CL_PROBE="${tried[*]}"
+  log "cluster: topic probe (publish to a, owner = the node whose history_events moved): $CL_PROBE"
+  if [[ -z $CL_PREFIX ]]; then
+    CL_PREFIX="customer_id:bench:call:r0-"
+    note "cluster: no candidate topic was seen owned by c ($CL_PROBE); measured on ${CL_PREFIX}0 anyway"
+  fi
+}
+
+# sampler FILE PID...: every 0.1 s one line "EPOCHREALTIME ticks..." with each
+# process's utime + stime (clock ticks), for CPU per node over the
+# generator's window.
+sampler() {
+  local f=$1 p line out fields
+  shift
+  while :; do
+    out=$EPOCHREALTIME
+    for p in "$@"; do
+      if read -r line <"/proc/$p/stat" 2>/dev/null; then
+        line=${line##*) }
+        read -r -a fields <<<"$line"
+        out+=" $((fields[11] + fields[12]))"
+      else
+        out+=" -"
+      fi
+    done
+    echo "$out" >>"$f"
+    sleep 0.1
+  done
+}
+start_sampler() { # start_sampler FILE PID...
+  : >"$1"
+  sampler "$@" &
+  SAMPLER_PID=$!
+}
+stop_sampler() {
+  [[ -n $SAMPLER_PID ]] || return 0
+  kill "$SAMPLER_PID" 2>/dev/null
+  wait "$SAMPLER_PID" 2>/dev/null
+  SAMPLER_PID=
+}
+
+# node_stats NAMES PORTS SAMPLES: JSON with each node's counters (from its
+# /metrics, read after the run) and CPU; the CPU over the generator's window
+# is interpolated from the samples by jq later (cluster_fixup).
+node_stats() {
+  local names=($1) ports=($2) samples=$3 i obj='{}' m k v
+  for i in "${!names[@]}"; do
+    m=$(curl -s -m 3 "http://127.0.0.1:${ports[$i]}/metrics" 2>/dev/null)
+    local entry='{}'
+    for k in publishes_total deliveries_total drops_total slow_consumer_closes_total \
+             publish_shed_total history_events cluster_owner_hops_total \
+             cluster_events_forwarded_total cluster_events_received_total \
+             cluster_rerouted_total cluster_departures_total; do
+      v=$(awk -v n="herald_$k" '$1 == n { print $2; exit }' <<<"$m")
+      [[ -n $v ]] && entry=$(jq -c --arg k "$k" --argjson v "$v" '. + {($k): $v}' <<<"$entry")
+    done
+    obj=$(jq -c --arg n "${names[$i]}" --argjson e "$entry" '. + {($n): {metrics: $e}}' <<<"$obj")
+  done
+  jq -c -n --argjson nodes "$obj" --arg names "$1" --argjson tck "$CLK_TCK" \
+    --argjson launch "${CL_LAUNCH:-0}" --rawfile samples "$samples" '
+    {names: ($names | split(" ")), nodes: $nodes, clk_tck: $tck, launch: $launch,
+     samples: [$samples | split("\n")[] | select(length > 0) | split(" ")
+               | map(if . == "-" then null else tonumber end)]}'
 }
 
 # loadgen SCENARIO SERVER LABEL [loadgen flags...]: runs the generator against
