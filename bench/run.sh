@@ -120,6 +120,8 @@ NOISE_SHARE=0.1 # of the machine's CPU taken by other processes
 SERVER_PID=
 SERVER_PORT=
 LOADGEN_PID=
+CL_PIDS=()     # the cluster's nodes while one runs (scenario 8)
+SAMPLER_PID=
 HERALD_ENV=() # extra environment for heraldd (a variant of its config)
 SECRET="bench-secret-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 API_KEY="bench-key-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
@@ -198,14 +200,12 @@ available() {
 # publisher to a, and the topic is one that c owns: publish -> a, a hands
 # it to its owner c, c sends it once to b, b delivers (two hops).
 CL_NAMES=(a b c)
-CL_PIDS=()          # pids of the running cluster's nodes, in CL_NAMES order
-CL_PORTS=()         # their HTTP ports
+CL_PORTS=()         # HTTP ports of the running nodes (pids: CL_PIDS)
 PUBLISH_PORT=       # where the publisher goes (node a); empty: SERVER_PORT
 CL_PREFIX=          # --topic-prefix of the c-owned topic (picked once)
 CL_PROBE=           # what the topic probe saw: topic=owner ...
 CL_READY_TIMEOUT=20 # seconds for the cluster to form
 CL_LAUNCH=          # EPOCHREALTIME at the generator's launch
-SAMPLER_PID=
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 free_port() {
@@ -252,7 +252,7 @@ start_cluster() {
     env "${HERALD_ENV[@]}" "$HERALDD" --config "$WORK/herald.jsonc" \
       --node.name="$name" --cluster.enabled=true \
       --cluster.listen_address=127.0.0.1 --cluster.port="$port" \
-      --cluster.seeds="$seeds" >"$out" 2>>"$WORK/cluster-$name.err" &
+      --cluster.seeds="$seeds" >"$out" 2>"$WORK/cluster-$name.err" &
     CL_PIDS+=($!)
   done
   deadline=$((SECONDS + CL_READY_TIMEOUT))
@@ -336,6 +336,27 @@ cluster_pick_topic() {
   fi
 }
 
+# running PID: alive and not exited (an exited child stays a zombie, which
+# kill -0 still reaches, until it is waited for).
+running() {
+  local st
+  { read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
+  st=${st##*) }
+  [[ ${st:0:1} != Z ]]
+}
+
+# cluster_log_notes LABEL: keeps each node's log of the run and notes the
+# warnings and errors they hold (the bench logs at warn).
+cluster_log_notes() {
+  local name n
+  for name in "${CL_NAMES[@]}"; do
+    cp "$WORK/cluster-$name.err" "$WORK/cluster-$1-$name.err" 2>/dev/null
+    n=$(grep -ciE 'warn|error|critical' "$WORK/cluster-$name.err" 2>/dev/null)
+    ((n > 0)) && note "cluster/$1: node $name logged $n warning/error lines, first: $(grep -iE -m2 'warn|error|critical' "$WORK/cluster-$name.err" | cut -c1-240 | tr '\n' ' ')"
+  done
+  return 0
+}
+
 # sampler FILE PID...: every 0.1 s one line "EPOCHREALTIME ticks..." with each
 # process's utime + stime (clock ticks), for CPU per node over the
 # generator's window.
@@ -343,7 +364,7 @@ sampler() {
   local f=$1 p line out fields
   shift
   while :; do
-    out=$EPOCHREALTIME
+    out=${EPOCHREALTIME/,/.}
     for p in "$@"; do
       if read -r line <"/proc/$p/stat" 2>/dev/null; then
         line=${line##*) }
@@ -403,18 +424,43 @@ loadgen() {
   local out=$WORK/$scenario-$server-$label.json best= best_other= attempt
   for ((attempt = 0; attempt <= RETRIES; attempt++)); do
     start_server "$server" || return 0
+    # The cluster scenario: the publisher to node a (--publish-port), and
+    # the CPU of every node sampled through the run.
+    local extra=() names= ports= pids=() pid
+    if [[ $scenario == cluster ]]; then
+      if [[ $server == cluster ]]; then
+        names="${CL_NAMES[*]}" ports="${CL_PORTS[*]}" pids=("${CL_PIDS[@]}")
+        extra=(--publish-port "$PUBLISH_PORT")
+      else
+        names=single ports=$SERVER_PORT pids=("$SERVER_PID")
+      fi
+      start_sampler "$out.samples" "${pids[@]}"
+    fi
     log "$scenario/$server/$label: $*"
+    CL_LAUNCH=${EPOCHREALTIME/,/.} # (a locale may write a decimal comma)
     "$LOADGEN" --port "$SERVER_PORT" --secret "$SECRET" --api-key "$API_KEY" \
-      --server-pid "$SERVER_PID" --settle 0.5 "$@" >"$out.try" 2>"$WORK/loadgen.err" &
+      --server-pid "$SERVER_PID" --settle 0.5 "${extra[@]}" "$@" >"$out.try" 2>"$WORK/loadgen.err" &
     LOADGEN_PID=$!
     wait "$LOADGEN_PID"
     local rc=$? alive=true
     LOADGEN_PID=
     kill -0 "$SERVER_PID" 2>/dev/null || alive=false
+    if [[ $scenario == cluster ]]; then
+      stop_sampler
+      for pid in "${pids[@]}"; do running "$pid" || alive=false; done
+      node_stats "$names" "$ports" "$out.samples" >"$out.nodes"
+      [[ $server == cluster ]] && cluster_log_notes "$label"
+    fi
     stop_server
     if [[ $rc -ne 0 || ! -s $out.try ]]; then
       note "$scenario/$server/$label: loadgen failed (rc $rc): $(tail -2 "$WORK/loadgen.err" | tr '\n' ' ')"
       return 0
+    fi
+    if [[ $scenario == cluster ]]; then
+      jq -c --slurpfile n "$out.nodes" --arg topic "${CL_PREFIX}0" \
+        --arg probe "$CL_PROBE" --arg via "$server:publish-port" \
+        -f "$ROOT/bench/cluster/fixup.jq" "$out.try" >"$out.fixed" \
+        && mv "$out.fixed" "$out.try"
     fi
     jq -c --arg s "$scenario" --arg v "$server" --arg l "$label" \
       --argjson alive "$alive" --argjson attempt "$attempt" \
@@ -517,6 +563,29 @@ if wanted counters; then
     loadgen counters herald "off-$i" "${FAN_FLAGS[@]}"
   done
   HERALD_ENV=()
+fi
+
+# 8. The cluster: fan-out and latency through two hops (publish on a, topic
+# owned by c, subscribers on b) against one node, in interleaved pairs, with
+# the flags of scenarios 2 (window run) and 4; the report compares medians.
+if wanted cluster; then
+  pairs=${BENCH_CLUSTER_PAIRS:-3}; ((QUICK)) && pairs=${BENCH_CLUSTER_PAIRS:-1}
+  for ((i = 1; i <= pairs; i++)); do
+    for kind in fanout latency; do
+      if [[ $kind == fanout ]]; then
+        flags=("${FAN_FLAGS[@]}")
+      else
+        flags=(--connections "$LAT_SUBS" --topics 1 --payload 100
+               --publish-conns 1 --rate 200 --warmup "$WARM" --duration "$DUR")
+      fi
+      for s in herald cluster; do
+        # The topic is picked when the cluster first starts: run it first.
+        [[ -z $CL_PREFIX && $s == herald ]] && { start_cluster && stop_server; }
+        loadgen cluster "$s" "$kind-$i" "${flags[@]}" \
+          --topic-prefix "${CL_PREFIX:-customer_id:bench:call:r0-}" --source-base 2
+      done
+    done
+  done
 fi
 
 # 6. The pattern index on its own (Google Benchmark).

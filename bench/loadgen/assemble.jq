@@ -26,6 +26,33 @@ def scenario(s): [$runs[] | select(.scenario == s) | summary];
 def median: sort | if length == 0 then null else .[(length - 1) / 2 | floor] end;
 def counters_median(prefix): [$runs[] | select(.scenario == "counters"
     and (.label | startswith(prefix))) | .deliveries_per_s] | median;
+# The cluster scenario: server "herald" is the single node, "cluster" the
+# three nodes (publish on a, topic owned by c, subscribers on b); labels are
+# fanout-<pair> and latency-<pair>.
+def cluster_runs(v; kind): [$runs[] | select(.scenario == "cluster"
+    and .server == v and (.label | startswith(kind + "-")))];
+def cluster_medians(v): {
+  fanout_deliveries_per_s: ([cluster_runs(v; "fanout")[].deliveries_per_s]
+                            | median | if . then round else . end),
+  fanout_deliveries_per_servers_cpu_s:
+    ([cluster_runs(v; "fanout")[].cluster.deliveries_per_servers_cpu_s
+      | select(. != null)] | median),
+  fanout_servers_cpu_window_s:
+    ([cluster_runs(v; "fanout")[].cluster.servers_cpu_window_s
+      | select(. != null)] | median),
+  fanout_latency_p50_us: ([cluster_runs(v; "fanout")[].latency_us.p50] | median),
+  fanout_latency_p99_us: ([cluster_runs(v; "fanout")[].latency_us.p99] | median),
+  latency_p50_us: ([cluster_runs(v; "latency")[].latency_us.p50] | median),
+  latency_p90_us: ([cluster_runs(v; "latency")[].latency_us.p90] | median),
+  latency_p99_us: ([cluster_runs(v; "latency")[].latency_us.p99] | median),
+  latency_p999_us: ([cluster_runs(v; "latency")[].latency_us.p999] | median),
+  latency_max_us: ([cluster_runs(v; "latency")[].latency_us.max] | median),
+  latency_servers_cpu_window_s:
+    ([cluster_runs(v; "latency")[].cluster.servers_cpu_window_s
+      | select(. != null)] | median),
+  measured: {fanout: (cluster_runs(v; "fanout") | length),
+             latency: (cluster_runs(v; "latency") | length)}
+};
 
 (run("fanout"; "herald"; "window").deliveries_per_s) as $fh
 | (run("fanout"; "ceiling"; "window").deliveries_per_s) as $fc
@@ -75,6 +102,34 @@ def counters_median(prefix): [$runs[] | select(.scenario == "counters"
                on_over_off: ratio(counters_median("on-");
                                   counters_median("off-"))},
     latency: {runs: scenario("latency")},
+    cluster: (cluster_medians("herald") as $single
+      | cluster_medians("cluster") as $three
+      | (first($runs[] | select(.scenario == "cluster" and .server == "cluster"))
+         // {}) as $c1
+      | {conditions: {
+           cluster_nodes: 3, subscribers_on: "b", publisher_on: "a",
+           owner: "c", threads_per_node: {io: $io, actors: $actors},
+           cores: $cores, pairs: $single.measured.fanout,
+           fanout: (first(cluster_runs("cluster"; "fanout")[].conditions) // null),
+           latency: (first(cluster_runs("cluster"; "latency")[].conditions) // null)},
+         topic: ($c1.cluster.topic // null),
+         topic_probe: ($c1.cluster.topic_probe // null),
+         publish_via: ($c1.cluster.publish_via // null),
+         runs: [$runs[] | select(.scenario == "cluster")
+                | summary + {kind: (.label | split("-")[0]),
+                             pair: (.label | split("-")[1]),
+                             cluster: (.cluster // {} | del(.samples))}],
+         single: $single, cluster: $three,
+         # cluster / single, medians over the pairs of the same run
+         ratios: ($single | keys_unsorted | map(select(. != "measured"))
+                  | map({key: ., value: ratio($three[.]; $single[.])})
+                  | from_entries),
+         # fan-out deliveries/s cluster / single, pair by pair
+         pair_ratios: [cluster_runs("cluster"; "fanout")[] as $c
+                       | first(cluster_runs("herald"; "fanout")[]
+                               | select(.label == $c.label)) as $s
+                       | {pair: $c.label, fanout: ratio($c.deliveries_per_s;
+                                                        $s.deliveries_per_s)}]}),
     publish: {runs: scenario("publish")},
     index: {context: ($index[0].context // null),
             benchmarks: [$bm[] | select(.run_type != "aggregate"

@@ -26,6 +26,7 @@ inline int64_t mono_ns() {
 struct options {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
+  uint16_t publish_port = 0; ///< 0: the same as port
   // Subscribers.
   int connections = 0;
   int topics = 1;

@@ -34,6 +34,9 @@ const char* usage = R"(herald-loadgen --port PORT [options]
                            U us before reading again (0: read at once)
   --secret S --customer C  HS256 secret and customer_id of minted tokens
   --api-key K              publish API key (dev-api-key)
+  --publish-port P         publish to this port instead of --port (a
+                           cluster: subscribers on one node, publisher on
+                           another)
   --publish-conns P        HTTP connections publishing (0: no publishing)
   --pipeline D             requests in flight per connection (16)
   --rate R                 events/s in total; 0: as fast as answered (0)
@@ -54,6 +57,8 @@ bool parse_options(int argc, char** argv, options& o) {
   std::map<std::string, std::function<void(const std::string&)>> set{
       {"host", [&](auto& v) { o.host = v; }},
       {"port", [&](auto& v) { o.port = static_cast<uint16_t>(std::stoi(v)); }},
+      {"publish-port",
+       [&](auto& v) { o.publish_port = static_cast<uint16_t>(std::stoi(v)); }},
       {"connections", [&](auto& v) { o.connections = std::stoi(v); }},
       {"topics", [&](auto& v) { o.topics = std::stoi(v); }},
       {"topics-per-conn", [&](auto& v) { o.topics_per_conn = std::stoi(v); }},

@@ -49,12 +49,15 @@ struct publisher::conn {
 
 publisher::publisher(asio::io_context& ioc, const options& opts, stats& st)
     : ioc_(ioc), opts_(opts), st_(st),
-      server_(asio::ip::make_address(opts.host), opts.port),
+      server_(asio::ip::make_address(opts.host),
+              opts.publish_port != 0 ? opts.publish_port : opts.port),
       buf_(read_buffer_bytes), timer_(ioc) {
-  head_ = std::string("POST /api/v1/publish") + (opts.batch > 0 ? "/batch" : "")
-          + " HTTP/1.1\r\nHost: " + opts.host + ":" + std::to_string(opts.port)
-          + "\r\nAuthorization: Bearer " + opts.api_key
-          + "\r\nContent-Type: application/json\r\nContent-Length: ";
+  head_ =
+      std::string("POST /api/v1/publish") + (opts.batch > 0 ? "/batch" : "")
+      + " HTTP/1.1\r\nHost: " + opts.host + ":"
+      + std::to_string(opts.publish_port != 0 ? opts.publish_port : opts.port)
+      + "\r\nAuthorization: Bearer " + opts.api_key
+      + "\r\nContent-Type: application/json\r\nContent-Length: ";
 }
 
 publisher::~publisher() = default;

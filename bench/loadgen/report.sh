@@ -175,6 +175,23 @@ img() { [[ -f $OUT/$1.png ]] && printf '\n![%s](%s.png)\n' "$2" "$1"; }
   echo "|---|---|---|---|---|"
   q '.scenarios.counters.runs[] | "| \(.label) | \(.deliveries_per_s) | \(.server_cpu_window_s) | \(.deliveries_per_server_cpu_s) | \(.other_cpu_window_s) |"'
   q '.scenarios.counters | "\nMedian deliveries/s: on \(.median_on // "n/a"), off \(.median_off // "n/a"); on/off \(.on_over_off // "n/a")."'
+  echo; echo "## 8. Cluster"; echo
+  if q -e '.scenarios.cluster.runs | length > 0' >/dev/null; then
+    echo "Fan-out and latency through two hops against one node, in the same run: \`single\` is one node; \`cluster\` is three nodes a, b, c on this machine (each with the threads of the single node), the subscribers on b, the publisher on a, and a topic owned by c, so every event goes a -> c (hand-over to its owner) -> b (once, to the member with subscribers) -> the subscribers. Same flags as sections 2 (\`window\` run) and 4: 1,000 subscribers on one topic, 100-byte payloads; fan-out 4 publishing connections x 16 pipelined, at most 256,000 deliveries owed; latency 200 publishes/s from one connection. Single and cluster runs alternate, in pairs; the ratios are cluster/single of the medians. *servers CPU* is every node's CPU over the generator's window (interpolated from 0.1 s samples of /proc/PID/stat); the *other CPU* column has every node taken out."
+    echo
+    q '.scenarios.cluster | "Topic `\(.topic)`, picked by publishing one event per candidate to a and seeing whose `herald_history_events` moved (the owner keeps the history): \(.topic_probe). Publisher: \(.publish_via). Conditions: \(.conditions.cores) cores shared by every node and the generator; threads per node io \(.conditions.threads_per_node.io), actors \(.conditions.threads_per_node.actors); \(.conditions.fanout.connections // "-") subscribers, \(.conditions.fanout.topics // "-") topic, \(.conditions.fanout.payload_bytes // "-")-byte payloads; \(.conditions.pairs) pairs.\n"'
+    echo "| run | nodes | deliveries/s | p50 ms | p99 ms | p99.9 ms | max ms | servers CPU s | deliveries/servers CPU-s | accepted | received | generator CPU s | other CPU s | errors |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    q '.scenarios.cluster.runs[] | def ms: if . == null then "-" else (. / 10 | round) / 100 end; "| \(.label) | \(if .server == "cluster" then "a -> c -> b" else "single" end) | \(.deliveries_per_s) | \(.latency_us.p50 | ms) | \(.latency_us.p99 | ms) | \(.latency_us.p999 | ms) | \(.latency_us.max | ms) | \(.cluster.servers_cpu_window_s // "-") | \(.cluster.deliveries_per_servers_cpu_s // "-") | \(.accepted) | \(.received) | \(.generator_cpu_window_s) | \(.other_cpu_window_s) | \(.errors | del(.first) | tostring) |"'
+    echo
+    q 'def ms: if . == null then "-" else (. / 10 | round) / 100 end; .scenarios.cluster | "Cluster/single (medians over \(.cluster.measured.fanout) fan-out and \(.cluster.measured.latency) latency pairs): fan-out deliveries/s \(.ratios.fanout_deliveries_per_s // "n/a") (\(.cluster.fanout_deliveries_per_s // "-") vs \(.single.fanout_deliveries_per_s // "-")), deliveries per servers CPU-s \(.ratios.fanout_deliveries_per_servers_cpu_s // "n/a"); latency at 200/s p50 \(.ratios.latency_p50_us // "n/a"), p99 \(.ratios.latency_p99_us // "n/a"), p99.9 \(.ratios.latency_p999_us // "n/a"), max \(.ratios.latency_max_us // "n/a") (p50/p99 ms: cluster \(.cluster.latency_p50_us | ms) / \(.cluster.latency_p99_us | ms), single \(.single.latency_p50_us | ms) / \(.single.latency_p99_us | ms)). Fan-out pair by pair: \([.pair_ratios[] | "\(.pair) \(.fanout)"] | join(", "))."'
+    echo
+    echo "The path, from the nodes' counters after each cluster run (publishes taken by a and b, events they handed to their owner, events c forwarded, events b received, deliveries on b):"
+    echo
+    q '.scenarios.cluster.runs[] | select(.server == "cluster") | .cluster.nodes as $n | "- \(.label): publishes a \($n.a.metrics.publishes_total // "-"), b \($n.b.metrics.publishes_total // "-"); handed to the owner by a \($n.a.metrics.cluster_owner_hops_total // "-"), by b \($n.b.metrics.cluster_owner_hops_total // "-"); c forwarded \($n.c.metrics.cluster_events_forwarded_total // "-"); b received \($n.b.metrics.cluster_events_received_total // "-"), delivered \($n.b.metrics.deliveries_total // "-"); rerouted \([$n[].metrics.cluster_rerouted_total // 0] | add), drops \([$n[].metrics.drops_total // 0] | add); CPU s in the window a/b/c \($n.a.cpu_window_s) / \($n.b.cpu_window_s) / \($n.c.cpu_window_s)"'
+  else
+    echo "Not run."
+  fi
   if q -e '.notes | length > 0' >/dev/null; then
     echo; echo "## Notes"; echo
     q '.notes[] | "- \(.)"'
