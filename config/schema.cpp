@@ -1,4 +1,5 @@
 #include "config/schema.hpp"
+#include "config/schema_builders.hpp"
 
 #include "protocol/sse.hpp"
 
@@ -15,139 +16,6 @@
 namespace herald::config::detail {
 
 namespace {
-
-constexpr uint64_t u32_max = std::numeric_limits<uint32_t>::max();
-constexpr uint64_t u64_max = std::numeric_limits<uint64_t>::max();
-
-// -- checks of string values -------------------------------------------------
-
-std::string check_node_name(const std::string& s) {
-  auto ok = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'
-           || c == '@' || c == '-';
-  };
-  if (s.empty() || s.size() > 128)
-    return "must be 1 to 128 characters from [A-Za-z0-9_.@-]";
-  for (char c : s)
-    if (!ok(c))
-      return "must be 1 to 128 characters from [A-Za-z0-9_.@-]";
-  return {};
-}
-
-std::string check_address(const std::string& s) {
-  // An IP literal (v4, v6 with an optional %scope) or a host name; the net
-  // module resolves it. This only keeps out what can never work.
-  auto ok = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ':'
-           || c == '-' || c == '_' || c == '%';
-  };
-  if (s.empty() || s.size() > 255)
-    return "must be an IP address or a host name";
-  for (char c : s)
-    if (!ok(c))
-      return "must be an IP address or a host name";
-  return {};
-}
-
-std::string check_host_port(const std::string& s) {
-  // host:port, the host as check_address takes it; `[v6]:port` too.
-  auto colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size())
-    return "must be host:port";
-  auto host = s.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (!check_address(host).empty())
-    return "must be host:port";
-  auto port = s.substr(colon + 1);
-  if (port.size() > 5)
-    return "must be host:port with a port of 1..65535";
-  unsigned value = 0;
-  for (char c : port) {
-    if (c < '0' || c > '9')
-      return "must be host:port with a port of 1..65535";
-    value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (value == 0 || value > 65535)
-    return "must be host:port with a port of 1..65535";
-  return {};
-}
-
-std::string check_optional_address(const std::string& s) {
-  return s.empty() ? std::string{} : check_address(s);
-}
-
-std::string check_event_type_pattern(const std::string& s) {
-  if (protocol::sse::valid_event_type_pattern(s))
-    return {};
-  return "must be 1 to 128 bytes of dot-separated parts of [A-Za-z0-9_-], "
-         "each possibly a whole `*`";
-}
-
-std::string check_token(const std::string& s) {
-  // API keys travel in `Authorization: Bearer <key>`: printable ASCII only.
-  if (s.empty())
-    return "must be a non-empty string";
-  for (char c : s)
-    if (c <= ' ' || c >= 127)
-      return "must be printable ASCII without spaces";
-  return {};
-}
-
-// -- table builders
-// ------------------------------------------------------------
-
-using locator = field (*)(settings&);
-
-key_spec str(std::string_view name, locator at, std::string_view doc,
-             std::string (*check)(const std::string&) = nullptr) {
-  key_spec k;
-  k.name = name;
-  k.type = kind::string;
-  k.locate = at;
-  k.doc = doc;
-  k.check = check;
-  return k;
-}
-
-key_spec secret(key_spec k, std::string_view default_note) {
-  k.secret = true;
-  k.default_note = default_note;
-  return k;
-}
-
-key_spec choice(std::string_view name, locator at,
-                std::vector<std::string_view> choices, std::string_view doc) {
-  key_spec k = str(name, at, doc);
-  k.type = kind::choice;
-  k.choices = std::move(choices);
-  return k;
-}
-
-key_spec integer(std::string_view name, locator at, uint64_t min, uint64_t max,
-                 std::string_view doc) {
-  key_spec k = str(name, at, doc);
-  k.type = kind::integer;
-  k.min = min;
-  k.max = max;
-  return k;
-}
-
-key_spec real(std::string_view name, locator at, double min, bool exclusive,
-              double max, std::string_view doc) {
-  key_spec k = str(name, at, doc);
-  k.type = kind::real;
-  k.real_min = min;
-  k.real_min_exclusive = exclusive;
-  k.real_max = max;
-  return k;
-}
-
-key_spec boolean(std::string_view name, locator at, std::string_view doc) {
-  key_spec k = str(name, at, doc);
-  k.type = kind::boolean;
-  return k;
-}
 
 std::vector<key_spec> make_table() {
   std::vector<key_spec> t;
@@ -374,57 +242,7 @@ std::vector<key_spec> make_table() {
     };
     t.push_back(std::move(k));
   }
-  t.push_back(boolean(
-      "cluster.enabled",
-      [](settings& s) -> field { return &s.cluster.enabled; },
-      "Join a cluster of nodes (docs/cluster.md); node.name must be unique "
-      "in it."));
-  t.push_back(str(
-      "cluster.listen_address",
-      [](settings& s) -> field { return &s.cluster.listen_address; },
-      "Address the cluster port binds to. The cluster port carries "
-      "unauthenticated CAF messages: keep it on a private network.",
-      check_address));
-  t.push_back(integer(
-      "cluster.port", [](settings& s) -> field { return &s.cluster.port; }, 0,
-      65535, "TCP port other members dial; 0 picks any free port."));
-  t.push_back(str(
-      "cluster.advertise_address",
-      [](settings& s) -> field { return &s.cluster.advertise_address; },
-      "Address other members dial to reach this node; empty: "
-      "cluster.listen_address (required when that is 0.0.0.0 or ::).",
-      check_optional_address));
-  {
-    key_spec k = str(
-        "cluster.seeds", [](settings& s) -> field { return &s.cluster.seeds; },
-        "Members to join through, as \"host:port\". Empty (or only this "
-        "node): this node founds the cluster and is ready at once; "
-        "otherwise it is ready once it has joined one of them.",
-        check_host_port);
-    k.type = kind::string_list;
-    t.push_back(std::move(k));
-  }
-  t.push_back(integer(
-      "cluster.heartbeat_ms",
-      [](settings& s) -> field { return &s.cluster.heartbeat_ms; }, 10, u32_max,
-      "Milliseconds between heartbeats to every member (CAF's BASP "
-      "heartbeat, and each owner's sequence watermark)."));
-  t.push_back(integer(
-      "cluster.failure_timeout_ms",
-      [](settings& s) -> field { return &s.cluster.failure_timeout_ms; }, 20,
-      u32_max,
-      "A member not heard from for this many milliseconds is removed; "
-      "must be at least twice cluster.heartbeat_ms."));
-  t.push_back(integer(
-      "cluster.retry_ms",
-      [](settings& s) -> field { return &s.cluster.retry_ms; }, 10, u32_max,
-      "Milliseconds between dials of seeds and lost members."));
-  t.push_back(integer(
-      "cluster.request_timeout_ms",
-      [](settings& s) -> field { return &s.cluster.request_timeout_ms; }, 10,
-      u32_max,
-      "Milliseconds a member may take to answer a subscribe sync, a "
-      "presence count or a publish handed to it as owner."));
+  add_cluster_keys(t);
   t.push_back(choice(
       "log.level", [](settings& s) -> field { return &s.log.level; },
       {"trace", "debug", "info", "warn", "error", "off"},
