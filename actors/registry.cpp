@@ -15,6 +15,8 @@ const char* to_string(actor_kind kind) {
     return "connection";
   case actor_kind::supervisor:
     return "supervisor";
+  case actor_kind::monitor:
+    return "monitor";
   }
   return "actor";
 }

@@ -19,7 +19,13 @@
 
 namespace herald::actors {
 
-enum class actor_kind : uint8_t { router, topic, connection, supervisor };
+enum class actor_kind : uint8_t {
+  router,
+  topic,
+  connection,
+  supervisor,
+  monitor
+};
 
 /// The kind's name as the console shows it.
 const char* to_string(actor_kind kind);

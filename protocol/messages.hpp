@@ -42,6 +42,10 @@ using query_atom = caf::atom_constant<caf::atom("query")>;
 using tick_atom = caf::atom_constant<caf::atom("htick")>;
 using cluster_atom = caf::atom_constant<caf::atom("cluster")>;
 using dial_atom = caf::atom_constant<caf::atom("dial")>;
+// Service monitors (docs/monitors.md).
+using probe_atom = caf::atom_constant<caf::atom("probe")>;
+using reset_atom = caf::atom_constant<caf::atom("reset")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
 
 } // namespace herald::protocol
 

@@ -92,6 +92,11 @@ node_metrics::render_prometheus(const delivery_counts& extra) const {
   c("cluster_joins_total", "Members that joined or rejoined.", cluster_joins);
   c("cluster_departures_total", "Members removed (left, died, cut off).",
     cluster_departures);
+  c("monitor_probes_total", "Service probes run.", monitor_probes);
+  c("monitor_probe_failures_total", "Service probes that failed.",
+    monitor_probe_failures);
+  c("breaker_transitions_total", "Circuit breaker state changes.",
+    breaker_transitions);
   g("cluster_interest_patterns",
     "Patterns and SSE tenants the other members hold.", cluster_interest);
   return out;

@@ -56,6 +56,10 @@ struct node_metrics {
   counter cluster_joins{0};      ///< members that joined (or rejoined)
   counter cluster_departures{0}; ///< members removed
   gauge cluster_interest{0};     ///< patterns the other members hold
+  // Service monitors (docs/monitors.md).
+  counter monitor_probes{0};         ///< probes run
+  counter monitor_probe_failures{0}; ///< of which failed
+  counter breaker_transitions{0};    ///< circuit breaker state changes
 
   /// Prometheus text exposition format, every metric prefixed `herald_`.
   std::string render_prometheus(const delivery_counts& extra = {}) const;

@@ -1,0 +1,197 @@
+#include "actors/monitor.hpp"
+
+#include "actors/clock.hpp"
+#include "actors/instrument.hpp"
+#include "protocol/json_util.hpp"
+#include "protocol/uuid.hpp"
+
+#include <caf/all.hpp>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <chrono>
+
+namespace herald::actors {
+
+using namespace protocol;
+
+namespace {
+
+using self_ptr = monitor_actor::stateful_pointer<monitor_state>;
+
+// The breaker runs on CAF's clock, so that deterministic tests move it.
+int64_t now_ms(self_ptr self) {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(self->clock().now().time_since_epoch())
+      .count();
+}
+
+// Hands one event to the router as the publish API would (the router
+// counts it off the publish queue gauge).
+void publish(self_ptr self, const char* event_type, std::string data_json) {
+  auto& st = self->state;
+  auto ev = std::make_shared<event>();
+  ev->id = make_uuid_v4();
+  ev->topic = service_topic(st.spec);
+  ev->event_type = event_type;
+  ev->timestamp_us = now_us();
+  ev->data_json = std::move(data_json);
+  st.ctx->metrics.publish_queue.fetch_add(1, std::memory_order_relaxed);
+  self->send(st.router, publish_atom::value, pending_events{std::move(ev)});
+}
+
+std::string probe_json(const service_spec& spec, const probe_result& r,
+                       breaker_state state) {
+  rapidjson::StringBuffer buf;
+  json_writer w{buf};
+  w.StartObject();
+  w.Key("service");
+  write_json_string(w, spec.name);
+  w.Key("layer");
+  write_json_string(w, spec.layer);
+  w.Key("ok");
+  w.Bool(r.ok);
+  w.Key("latency_ms");
+  w.Uint(r.latency_ms);
+  w.Key("detail");
+  write_json_string(w, r.detail);
+  w.Key("state");
+  w.String(to_string(state));
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+std::string transition_json(const service_spec& spec,
+                            const breaker_transition& t) {
+  rapidjson::StringBuffer buf;
+  json_writer w{buf};
+  w.StartObject();
+  w.Key("service");
+  write_json_string(w, spec.name);
+  w.Key("layer");
+  write_json_string(w, spec.layer);
+  w.Key("from");
+  w.String(to_string(t.from));
+  w.Key("to");
+  w.String(to_string(t.to));
+  w.Key("reason");
+  write_json_string(w, t.reason);
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+// Publishes the breaker's changes and refreshes the status.
+void settle(self_ptr self) {
+  auto& st = self->state;
+  auto& b = *st.breaker;
+  for (auto& t : b.take_transitions()) {
+    st.ctx->metrics.breaker_transitions.fetch_add(1, std::memory_order_relaxed);
+    publish(self, "service.state", transition_json(st.spec, t));
+  }
+  st.status.state = b.state();
+  st.status.times_opened = b.times_opened();
+  st.status.next_attempt_ms = b.next_attempt_ms();
+}
+
+void record(self_ptr self, probe_result result) {
+  auto& st = self->state;
+  auto now = now_ms(self);
+  ++st.status.probes;
+  st.ctx->metrics.monitor_probes.fetch_add(1, std::memory_order_relaxed);
+  if (result.ok) {
+    st.breaker->record_success(now);
+  } else {
+    ++st.status.failures;
+    st.ctx->metrics.monitor_probe_failures.fetch_add(1,
+                                                     std::memory_order_relaxed);
+    st.breaker->record_failure(now);
+  }
+  settle(self);
+  publish(self, "service.probe",
+          probe_json(st.spec, result, st.breaker->state()));
+  st.status.last = std::move(result);
+}
+
+// One probe, if the breaker lets it go out; `done` runs once it is settled
+// (at once when the breaker refused it).
+template <class Done>
+void probe_once(self_ptr self, Done done) {
+  auto& st = self->state;
+  if (st.probing || !st.breaker->allow(now_ms(self))) {
+    settle(self); // allow() may have turned it half-open
+    done();
+    return;
+  }
+  settle(self);
+  st.probing = true;
+  // The prober bounds the probe by the spec's timeout; this bound only
+  // catches a prober that never answers.
+  auto bound = std::chrono::milliseconds{st.spec.probe.timeout_ms + 1000};
+  self->request(st.prober, bound, probe_atom::value, st.spec.probe)
+      .then(
+          [=](probe_result& r) {
+            self->state.probing = false;
+            record(self, std::move(r));
+            done();
+          },
+          [=](caf::error& err) {
+            self->state.probing = false;
+            record(self, probe_result{false, 0,
+                                      "prober: " + self->system().render(err)});
+            done();
+          });
+}
+
+} // namespace
+
+std::string service_topic(const service_spec& spec) {
+  return "system:services:" + spec.layer + ":" + spec.name;
+}
+
+monitor_actor::behavior_type
+monitor(monitor_actor::stateful_pointer<monitor_state> self, context_ptr ctx,
+        service_spec spec, prober_actor prober, router_actor router,
+        uint64_t parent) {
+  auto& st = self->state;
+  st.counters = enroll(self, ctx, actor_kind::monitor, spec.name, parent);
+  st.ctx = std::move(ctx);
+  st.breaker.emplace(spec.breaker);
+  st.status.name = spec.name;
+  st.status.layer = spec.layer;
+  st.spec = std::move(spec);
+  st.prober = std::move(prober);
+  st.router = std::move(router);
+  self->send(self, tick_atom::value);
+  return {
+      [=](tick_atom) {
+        count_message(self, self->state.counters);
+        probe_once(self, [] {});
+        self->delayed_send(
+            self, std::chrono::milliseconds{self->state.spec.interval_ms},
+            tick_atom::value);
+      },
+      [=](probe_atom) -> caf::result<service_status> {
+        count_message(self, self->state.counters);
+        // Shared: the callbacks that deliver it are copied into CAF's
+        // response handlers, which call them const.
+        auto rp = std::make_shared<caf::typed_response_promise<service_status>>(
+            self->make_response_promise<service_status>());
+        probe_once(self, [=] { rp->deliver(self->state.status); });
+        return *rp;
+      },
+      [=](reset_atom, const std::string& who) {
+        auto& st = self->state;
+        count_message(self, st.counters);
+        st.breaker->reset(now_ms(self), "reset by " + who);
+        settle(self);
+        return st.status;
+      },
+      [=](status_atom) {
+        count_message(self, self->state.counters);
+        return self->state.status;
+      },
+  };
+}
+
+} // namespace herald::actors
