@@ -146,7 +146,10 @@ void probe_once(self_ptr self, Done done) {
 } // namespace
 
 std::string service_topic(const service_spec& spec) {
-  return "system:services:" + spec.layer + ":" + spec.name;
+  // <scope>:<scope id>:<resource type>:<resource id>, as PROTOCOL §2's
+  // topics are: the layer is the scope id, so permission rules can grant
+  // one layer, and a subscriber can hold a whole layer with `*`.
+  return "system:" + spec.layer + ":service:" + spec.name;
 }
 
 monitor_actor::behavior_type

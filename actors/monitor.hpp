@@ -52,7 +52,7 @@ using monitor_actor = caf::typed_actor<
     caf::replies_to<protocol::reset_atom, std::string>::with<service_status>,
     caf::replies_to<protocol::status_atom>::with<service_status>>;
 
-/// The system topic of a service's events.
+/// The system topic of a service's events: `system:<layer>:service:<name>`.
 std::string service_topic(const protocol::service_spec& spec);
 
 struct monitor_state {

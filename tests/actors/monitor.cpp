@@ -60,7 +60,7 @@ struct monitor_fixture : fixture {
   void start(service_spec spec) {
     auto [p, log] = spawn_probe();
     events = log;
-    self->send(r, subscribe_atom::value, sub_request({"system:services:>"}), p);
+    self->send(r, subscribe_atom::value, sub_request({"system:>"}), p);
     settle();
     m = sys.spawn(monitor, ctx, spec, prober, r, uint64_t{0});
     settle();
@@ -178,7 +178,7 @@ CAF_TEST(an admin reset closes an open breaker and says who) {
       [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
   CAF_REQUIRE_EQUAL(events->delivered.size(), 1u);
   auto& ev = *events->delivered.front().first;
-  CAF_CHECK_EQUAL(ev.topic, "system:services:data:db");
+  CAF_CHECK_EQUAL(ev.topic, "system:data:service:db");
   CAF_CHECK_EQUAL(json_string(ev.data_json, "reason"), "reset by ops");
 }
 
