@@ -118,8 +118,8 @@ void record(self_ptr self, probe_result result) {
 template <class Done>
 void probe_once(self_ptr self, Done done) {
   auto& st = self->state;
-  if (st.probing || !st.breaker->allow(now_ms(self))) {
-    settle(self); // allow() may have turned it half-open
+  if (st.probing || !st.breaker->admit(now_ms(self))) {
+    settle(self); // admit() may have turned it half-open
     done();
     return;
   }

@@ -29,7 +29,8 @@ using field = std::variant<std::string*, bool*, uint16_t*, uint32_t*, uint64_t*,
                            int64_t*, double*, std::vector<std::string>*,
                            protocol::permission_rules*,
                            std::vector<protocol::history_rule>*,
-                           std::vector<protocol::schema_binding>*>;
+                           std::vector<protocol::schema_binding>*,
+                           std::vector<protocol::service_spec>*>;
 
 /// One configuration key.
 struct key_spec {

@@ -8,6 +8,7 @@
 #include "protocol/jwt.hpp"
 #include "protocol/permissions.hpp"
 #include "protocol/schema_bindings.hpp"
+#include "protocol/service_spec.hpp"
 
 #include <cstdint>
 #include <string>
@@ -116,6 +117,9 @@ struct settings {
   schema_settings schemas;
   log_settings log;
   cluster_settings cluster;
+  /// services: the upstream services the node watches, one monitor each
+  /// (docs/monitors.md)
+  std::vector<protocol::service_spec> services;
   bool actor_counters = true;        ///< metrics.actor_counters
   uint32_t shutdown_grace_ms = 5000; ///< shutdown.grace_ms
   /// True when no configuration file was given: the node runs on the

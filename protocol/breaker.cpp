@@ -68,7 +68,7 @@ circuit_breaker::circuit_breaker(breaker_settings settings)
   window_.assign(settings_.window, 0);
 }
 
-bool circuit_breaker::allow(int64_t now_ms) {
+bool circuit_breaker::admit(int64_t now_ms) {
   observe(now_ms);
   switch (state_) {
   case breaker_state::closed:

@@ -5,7 +5,7 @@
 // `open_ms`), half-open (a few trial calls decide between closed and open).
 //
 // A plain class with no clock and no timer: every call takes the caller's
-// `now_ms`, and the open -> half-open change happens in allow(), so the
+// `now_ms`, and the open -> half-open change happens in admit(), so the
 // owner schedules its own wake-up at next_attempt_ms(). Not thread-safe by
 // design; one owner (the monitor actor). After construction nothing
 // allocates except the transitions a state change appends.
@@ -68,7 +68,7 @@ public:
   /// admits. Half-open: yes while fewer than `half_open_trials` admitted
   /// calls are unsettled in this half-open period; each yes takes a slot
   /// until its result is recorded. Forced open: no until reset().
-  bool allow(int64_t now_ms);
+  bool admit(int64_t now_ms);
 
   /// Records a call's success. Closed: clears the consecutive count and, in
   /// ratio mode, may still trip (the ratio is checked after every result).
@@ -88,7 +88,7 @@ public:
   void reset(int64_t now_ms, std::string reason = "reset");
 
   /// Opened from outside (a supervisor gave up on its child): stays open,
-  /// allow() false, until reset(). Always reported as a transition, even
+  /// admit() false, until reset(). Always reported as a transition, even
   /// when already open.
   void force_open(int64_t now_ms, std::string reason);
 
@@ -116,7 +116,7 @@ public:
   /// closed.
   int64_t opened_at_ms() const;
 
-  /// Open and not held: opened_at + open_ms, when allow() will admit a
+  /// Open and not held: opened_at + open_ms, when admit() will admit a
   /// trial. Otherwise -1.
   int64_t next_attempt_ms() const;
 

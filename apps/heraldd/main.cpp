@@ -6,6 +6,7 @@
 #include "cluster_start.hpp"
 #include "config/loader.hpp"
 #include "logging.hpp"
+#include "net/prober.hpp"
 #include "net/server.hpp"
 #include "protocol/jwt.hpp"
 #include "protocol/uuid.hpp"
@@ -157,6 +158,19 @@ int main(int argc, char** argv) {
     member = std::get<actors::cluster_actor>(std::move(started));
   }
 
+  // Service monitors (docs/monitors.md): probes run on the socket threads.
+  std::vector<actors::monitor_actor> monitors;
+  actors::prober_actor prober;
+  if (!cfg.services.empty()) {
+    prober = net::spawn_prober(sys, ioc);
+    for (auto& spec : cfg.services) {
+      log->info("monitoring {} ({}) every {} ms", spec.name, spec.layer,
+                spec.interval_ms);
+      monitors.push_back(sys.spawn(actors::monitor, node, spec, prober, router,
+                                   uint64_t{supervisor.id()}));
+    }
+  }
+
   auto net_ctx = std::make_shared<net::net_context>();
   net_ctx->node = node;
   net_ctx->router = router;
@@ -229,6 +243,10 @@ int main(int argc, char** argv) {
   // are gone), then stop the actors.
   ioc.restart();
   ioc.poll();
+  for (auto& m : monitors)
+    caf::anon_send_exit(m, caf::exit_reason::user_shutdown);
+  if (prober)
+    caf::anon_send_exit(prober, caf::exit_reason::user_shutdown);
   if (member) {
     // A clean leave: the member says goodbye to the others; give the
     // middleman a moment to put it on the wire.

@@ -66,7 +66,7 @@ CAF_TEST(a new breaker is closed and admits) {
   CAF_CHECK_EQUAL(b.state(), closed);
   CAF_CHECK(!b.held());
   for (int i = 0; i < 100; ++i)
-    CAF_CHECK(b.allow(i));
+    CAF_CHECK(b.admit(i));
   CAF_CHECK_EQUAL(b.opened_at_ms(), -1);
   CAF_CHECK_EQUAL(b.next_attempt_ms(), -1);
   CAF_CHECK_EQUAL(b.times_opened(), 0u);
@@ -85,7 +85,7 @@ CAF_TEST(consecutive failures open it) {
   CAF_CHECK_EQUAL(b.opened_at_ms(), 1007);
   CAF_CHECK_EQUAL(b.next_attempt_ms(), 31007);
   CAF_CHECK_EQUAL(b.times_opened(), 1u);
-  CAF_CHECK(!b.allow(clock.now));
+  CAF_CHECK(!b.admit(clock.now));
   auto ts = b.take_transitions();
   CAF_REQUIRE_EQUAL(ts.size(), 1u);
   CAF_CHECK(same(ts[0], closed, open, "5 consecutive failures", 1007));

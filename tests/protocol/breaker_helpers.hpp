@@ -52,7 +52,7 @@ inline void trip(circuit_breaker& b, int64_t now_ms) {
 // Brings an open breaker to half-open with one trial admitted.
 inline void to_half_open(circuit_breaker& b, fake_clock& clock) {
   clock.now = b.next_attempt_ms();
-  CAF_REQUIRE(b.allow(clock.now));
+  CAF_REQUIRE(b.admit(clock.now));
   CAF_REQUIRE_EQUAL(b.state(), half_open);
   b.take_transitions();
 }

@@ -14,11 +14,11 @@ CAF_TEST(open refuses until exactly open_ms) {
   fake_clock clock;
   circuit_breaker b{consecutive_settings()};
   trip(b, clock.now); // opened at 1000
-  CAF_CHECK(!b.allow(clock.now));
-  CAF_CHECK(!b.allow(1000 + 29999));
+  CAF_CHECK(!b.admit(clock.now));
+  CAF_CHECK(!b.admit(1000 + 29999));
   CAF_CHECK_EQUAL(b.state(), open);
   CAF_CHECK(b.take_transitions().empty());
-  CAF_CHECK(b.allow(1000 + 30000));
+  CAF_CHECK(b.admit(1000 + 30000));
   CAF_CHECK_EQUAL(b.state(), half_open);
   CAF_CHECK_EQUAL(b.next_attempt_ms(), -1);
   CAF_CHECK_EQUAL(b.opened_at_ms(), 1000);
@@ -31,7 +31,7 @@ CAF_TEST(open refuses until exactly open_ms) {
 CAF_TEST(a late first allow reports the time actually spent open) {
   circuit_breaker b{consecutive_settings()};
   trip(b, 0);
-  CAF_CHECK(b.allow(45000));
+  CAF_CHECK(b.admit(45000));
   auto ts = b.take_transitions();
   CAF_REQUIRE_EQUAL(ts.size(), 1u);
   CAF_CHECK(same(ts[0], open, half_open, "open for 45000 ms", 45000));
@@ -42,19 +42,19 @@ CAF_TEST(half open admits exactly half_open_trials) {
   circuit_breaker b{consecutive_settings()}; // 3 trials, 2 close
   trip(b, clock.now);
   to_half_open(b, clock); // trial 1
-  CAF_CHECK(b.allow(clock.now));
-  CAF_CHECK(b.allow(clock.now));
+  CAF_CHECK(b.admit(clock.now));
+  CAF_CHECK(b.admit(clock.now));
   CAF_CHECK_EQUAL(b.trials_in_flight(), 3u);
-  CAF_CHECK(!b.allow(clock.now));
+  CAF_CHECK(!b.admit(clock.now));
   // Time alone frees nothing: the owner records a timeout as a failure.
-  CAF_CHECK(!b.allow(clock.advance(1000000)));
+  CAF_CHECK(!b.admit(clock.advance(1000000)));
   // A settled trial frees its slot.
   b.record_success(clock.now);
   CAF_CHECK_EQUAL(b.state(), half_open);
   CAF_CHECK_EQUAL(b.trials_in_flight(), 2u);
   CAF_CHECK_EQUAL(b.trial_successes(), 1u);
-  CAF_CHECK(b.allow(clock.now));
-  CAF_CHECK(!b.allow(clock.now));
+  CAF_CHECK(b.admit(clock.now));
+  CAF_CHECK(!b.admit(clock.now));
   CAF_CHECK(b.take_transitions().empty());
 }
 
@@ -63,8 +63,8 @@ CAF_TEST(half open closes after close_after successes) {
   circuit_breaker b{consecutive_settings()};
   trip(b, clock.now);
   to_half_open(b, clock);
-  CAF_CHECK(b.allow(clock.now));
-  CAF_CHECK(b.allow(clock.now));
+  CAF_CHECK(b.admit(clock.now));
+  CAF_CHECK(b.admit(clock.now));
   b.record_success(clock.advance(5));
   CAF_CHECK_EQUAL(b.state(), half_open);
   b.record_success(clock.advance(5));
@@ -81,7 +81,7 @@ CAF_TEST(half open closes after close_after successes) {
   b.record_failure(clock.now);
   CAF_CHECK_EQUAL(b.state(), closed);
   CAF_CHECK_EQUAL(b.consecutive_failures(), 1u);
-  CAF_CHECK(b.allow(clock.now));
+  CAF_CHECK(b.admit(clock.now));
 }
 
 CAF_TEST(one success closes when close_after is one) {
@@ -92,7 +92,7 @@ CAF_TEST(one success closes when close_after is one) {
   circuit_breaker b{s};
   trip(b, clock.now);
   to_half_open(b, clock);
-  CAF_CHECK(!b.allow(clock.now));
+  CAF_CHECK(!b.admit(clock.now));
   b.record_success(clock.now);
   CAF_CHECK_EQUAL(b.state(), closed);
   auto ts = b.take_transitions();
@@ -105,7 +105,7 @@ CAF_TEST(a failure in half open reopens at once) {
   circuit_breaker b{consecutive_settings()};
   trip(b, clock.now); // opened at 1000
   to_half_open(b, clock);
-  CAF_CHECK(b.allow(clock.now));
+  CAF_CHECK(b.admit(clock.now));
   b.record_success(clock.advance(3)); // one success is not enough
   b.record_failure(clock.advance(4));
   CAF_CHECK_EQUAL(b.state(), open);
@@ -114,12 +114,12 @@ CAF_TEST(a failure in half open reopens at once) {
   CAF_CHECK_EQUAL(b.times_opened(), 2u);
   CAF_CHECK_EQUAL(b.trials_in_flight(), 0u);
   CAF_CHECK_EQUAL(b.trial_successes(), 0u);
-  CAF_CHECK(!b.allow(clock.now + 29999));
+  CAF_CHECK(!b.admit(clock.now + 29999));
   auto ts = b.take_transitions();
   CAF_REQUIRE_EQUAL(ts.size(), 1u);
   CAF_CHECK(same(ts[0], half_open, open, "failure in half-open", clock.now));
   // The reopened period runs its full length from the failure.
-  CAF_CHECK(b.allow(clock.now + 30000));
+  CAF_CHECK(b.admit(clock.now + 30000));
   CAF_CHECK_EQUAL(b.state(), half_open);
 }
 
@@ -128,8 +128,8 @@ CAF_TEST(the other trials answer late after a reopen) {
   circuit_breaker b{consecutive_settings()};
   trip(b, clock.now);
   to_half_open(b, clock);
-  CAF_CHECK(b.allow(clock.now));
-  CAF_CHECK(b.allow(clock.now));
+  CAF_CHECK(b.admit(clock.now));
+  CAF_CHECK(b.admit(clock.now));
   b.record_failure(clock.now);
   CAF_REQUIRE_EQUAL(b.state(), open);
   b.take_transitions();
@@ -198,7 +198,7 @@ CAF_TEST(reset from open) {
   trip(b, clock.now);
   b.reset(clock.advance(1), "operator cleared it");
   CAF_CHECK_EQUAL(b.state(), closed);
-  CAF_CHECK(b.allow(clock.now));
+  CAF_CHECK(b.admit(clock.now));
   CAF_CHECK_EQUAL(b.opened_at_ms(), -1);
   CAF_CHECK_EQUAL(b.next_attempt_ms(), -1);
   CAF_CHECK_EQUAL(b.consecutive_failures(), 0u);
@@ -216,7 +216,7 @@ CAF_TEST(reset from half open) {
   circuit_breaker b{consecutive_settings()};
   trip(b, clock.now);
   to_half_open(b, clock);
-  CAF_CHECK(b.allow(clock.now));
+  CAF_CHECK(b.admit(clock.now));
   b.reset(clock.now);
   CAF_CHECK_EQUAL(b.state(), closed);
   CAF_CHECK_EQUAL(b.trials_in_flight(), 0u);
@@ -237,14 +237,14 @@ CAF_TEST(force open holds until reset) {
   CAF_CHECK_EQUAL(b.opened_at_ms(), clock.now);
   CAF_CHECK_EQUAL(b.next_attempt_ms(), -1);
   CAF_CHECK_EQUAL(b.times_opened(), 1u);
-  CAF_CHECK(!b.allow(clock.advance(30000)));
-  CAF_CHECK(!b.allow(clock.advance(86400000)));
+  CAF_CHECK(!b.admit(clock.advance(30000)));
+  CAF_CHECK(!b.admit(clock.advance(86400000)));
   b.record_success(clock.now);
   CAF_CHECK_EQUAL(b.state(), open);
   b.reset(clock.advance(1));
   CAF_CHECK_EQUAL(b.state(), closed);
   CAF_CHECK(!b.held());
-  CAF_CHECK(b.allow(clock.now));
+  CAF_CHECK(b.admit(clock.now));
   auto ts = b.take_transitions();
   CAF_REQUIRE_EQUAL(ts.size(), 2u);
   CAF_CHECK(same(ts[0], closed, open, "supervisor gave up", 1000));
@@ -259,7 +259,7 @@ CAF_TEST(force open from open and half open) {
   CAF_CHECK(b.held());
   CAF_CHECK_EQUAL(b.times_opened(), 1u); // it was open already
   CAF_CHECK_EQUAL(b.opened_at_ms(), clock.now);
-  CAF_CHECK(!b.allow(clock.advance(60000)));
+  CAF_CHECK(!b.admit(clock.advance(60000)));
   auto ts = b.take_transitions();
   CAF_REQUIRE_EQUAL(ts.size(), 1u);
   CAF_CHECK(same(ts[0], open, open, "held", 1010));
@@ -272,7 +272,7 @@ CAF_TEST(force open from open and half open) {
   CAF_CHECK_EQUAL(c.state(), open);
   CAF_CHECK_EQUAL(c.times_opened(), 2u);
   CAF_CHECK_EQUAL(c.trials_in_flight(), 0u);
-  CAF_CHECK(!c.allow(clock.advance(60000)));
+  CAF_CHECK(!c.admit(clock.advance(60000)));
   c.record_failure(clock.now); // the trial, late
   CAF_CHECK_EQUAL(c.state(), open);
   ts = c.take_transitions();
@@ -283,12 +283,12 @@ CAF_TEST(force open from open and half open) {
 CAF_TEST(a clock stepping back counts as no time passed) {
   circuit_breaker b{consecutive_settings()};
   trip(b, 10000);             // opened at 10000, due at 40000
-  CAF_CHECK(!b.allow(20000)); // 10 s served
-  CAF_CHECK(!b.allow(5000));  // back 15 s: still 10 s served
+  CAF_CHECK(!b.admit(20000)); // 10 s served
+  CAF_CHECK(!b.admit(5000));  // back 15 s: still 10 s served
   CAF_CHECK_EQUAL(b.next_attempt_ms(), 25000);
-  CAF_CHECK(!b.allow(24999));
+  CAF_CHECK(!b.admit(24999));
   CAF_CHECK_EQUAL(b.state(), open);
-  CAF_CHECK(b.allow(25000));
+  CAF_CHECK(b.admit(25000));
   CAF_CHECK_EQUAL(b.state(), half_open);
   auto ts = b.take_transitions();
   CAF_REQUIRE_EQUAL(ts.size(), 1u);
@@ -296,27 +296,27 @@ CAF_TEST(a clock stepping back counts as no time passed) {
   // A huge step back does not stall an open breaker for as long.
   circuit_breaker c{consecutive_settings()};
   trip(c, 1000000000);
-  CAF_CHECK(!c.allow(0));
-  CAF_CHECK(c.allow(30000));
+  CAF_CHECK(!c.admit(0));
+  CAF_CHECK(c.admit(30000));
   (void)clock;
 }
 
 CAF_TEST(a clock stepping back in closed and half open) {
   circuit_breaker b{consecutive_settings()};
   fail_n(b, 4, 5000);
-  CAF_CHECK(b.allow(100)); // closed: time does not matter
+  CAF_CHECK(b.admit(100)); // closed: time does not matter
   b.record_failure(100);   // the fifth in a row, earlier by the clock
   CAF_CHECK_EQUAL(b.state(), open);
   CAF_CHECK_EQUAL(b.opened_at_ms(), 100);
-  CAF_CHECK(b.allow(30100));
-  CAF_CHECK(b.allow(50)); // half-open: slots, not time
-  CAF_CHECK(b.allow(40));
-  CAF_CHECK(!b.allow(30));
+  CAF_CHECK(b.admit(30100));
+  CAF_CHECK(b.admit(50)); // half-open: slots, not time
+  CAF_CHECK(b.admit(40));
+  CAF_CHECK(!b.admit(30));
   b.record_failure(20);
   CAF_CHECK_EQUAL(b.state(), open);
   CAF_CHECK_EQUAL(b.next_attempt_ms(), 30020);
-  CAF_CHECK(!b.allow(30019));
-  CAF_CHECK(b.allow(30020));
+  CAF_CHECK(!b.admit(30019));
+  CAF_CHECK(b.admit(30020));
 }
 
 CAF_TEST(closing clears the ratio window) {
@@ -326,8 +326,8 @@ CAF_TEST(closing clears the ratio window) {
   CAF_REQUIRE_EQUAL(b.state(), open);
   CAF_CHECK_EQUAL(b.window_results(), 4u); // what tripped it, still visible
   clock.now = b.next_attempt_ms();
-  CAF_REQUIRE(b.allow(clock.now));
-  CAF_REQUIRE(b.allow(clock.now));
+  CAF_REQUIRE(b.admit(clock.now));
+  CAF_REQUIRE(b.admit(clock.now));
   b.record_success(clock.now);
   b.record_success(clock.now);
   CAF_REQUIRE_EQUAL(b.state(), closed);
@@ -345,10 +345,10 @@ CAF_TEST(transitions are reported once and oldest first) {
   fake_clock clock;
   circuit_breaker b{consecutive_settings()};
   fail_n(b, 5, clock.now);                  // closed -> open
-  CAF_CHECK(b.allow(clock.advance(30000))); // open -> half-open
+  CAF_CHECK(b.admit(clock.advance(30000))); // open -> half-open
   b.record_failure(clock.advance(1));       // half-open -> open
-  CAF_CHECK(b.allow(clock.advance(30000))); // open -> half-open
-  CAF_CHECK(b.allow(clock.now));
+  CAF_CHECK(b.admit(clock.advance(30000))); // open -> half-open
+  CAF_CHECK(b.admit(clock.now));
   b.record_success(clock.advance(1));
   b.record_success(clock.advance(1));        // half-open -> closed
   b.force_open(clock.advance(1), "gave up"); // closed -> open
@@ -387,8 +387,8 @@ CAF_TEST(settings that check refuses are clamped) {
   CAF_CHECK_EQUAL(b.window_results(), 1u);
   b.record_failure(0);
   CAF_CHECK_EQUAL(b.state(), open);
-  CAF_CHECK(b.allow(30000));
-  CAF_CHECK(!b.allow(30000));
+  CAF_CHECK(b.admit(30000));
+  CAF_CHECK(!b.admit(30000));
   b.record_success(30000);
   CAF_CHECK_EQUAL(b.state(), closed);
 }
