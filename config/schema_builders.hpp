@@ -153,4 +153,7 @@ inline key_spec boolean(std::string_view name, locator at,
 /// The cluster.* keys (schema_cluster.cpp).
 void add_cluster_keys(std::vector<key_spec>& t);
 
+/// The services key (schema_services.cpp).
+void add_service_keys(std::vector<key_spec>& t);
+
 } // namespace herald::config::detail
