@@ -41,8 +41,9 @@ void publish(self_ptr self, const char* event_type, std::string data_json) {
   self->send(st.router, publish_atom::value, pending_events{std::move(ev)});
 }
 
-std::string probe_json(const service_spec& spec, const probe_result& r,
-                       breaker_state state) {
+// An event's data: the service and its layer, then what `fill` adds.
+template <class Fill>
+std::string service_json(const service_spec& spec, Fill&& fill) {
   rapidjson::StringBuffer buf;
   json_writer w{buf};
   w.StartObject();
@@ -50,35 +51,35 @@ std::string probe_json(const service_spec& spec, const probe_result& r,
   write_json_string(w, spec.name);
   w.Key("layer");
   write_json_string(w, spec.layer);
-  w.Key("ok");
-  w.Bool(r.ok);
-  w.Key("latency_ms");
-  w.Uint(r.latency_ms);
-  w.Key("detail");
-  write_json_string(w, r.detail);
-  w.Key("state");
-  w.String(to_string(state));
+  fill(w);
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
 }
 
+std::string probe_json(const service_spec& spec, const probe_result& r,
+                       breaker_state state) {
+  return service_json(spec, [&](json_writer& w) {
+    w.Key("ok");
+    w.Bool(r.ok);
+    w.Key("latency_ms");
+    w.Uint(r.latency_ms);
+    w.Key("detail");
+    write_json_string(w, r.detail);
+    w.Key("state");
+    w.String(to_string(state));
+  });
+}
+
 std::string transition_json(const service_spec& spec,
                             const breaker_transition& t) {
-  rapidjson::StringBuffer buf;
-  json_writer w{buf};
-  w.StartObject();
-  w.Key("service");
-  write_json_string(w, spec.name);
-  w.Key("layer");
-  write_json_string(w, spec.layer);
-  w.Key("from");
-  w.String(to_string(t.from));
-  w.Key("to");
-  w.String(to_string(t.to));
-  w.Key("reason");
-  write_json_string(w, t.reason);
-  w.EndObject();
-  return {buf.GetString(), buf.GetSize()};
+  return service_json(spec, [&](json_writer& w) {
+    w.Key("from");
+    w.String(to_string(t.from));
+    w.Key("to");
+    w.String(to_string(t.to));
+    w.Key("reason");
+    write_json_string(w, t.reason);
+  });
 }
 
 // Publishes the breaker's changes and refreshes the status.

@@ -72,11 +72,10 @@ topic_entry& join_topic(self_ptr self, const std::string& pattern,
   auto* entry = st.index.find(pattern);
   if (entry == nullptr) {
     auto actor = self->spawn<caf::linked>(topic, pattern, st.ctx, self->id());
-    st.index.insert(pattern, topic_entry{actor, 0, {}});
+    st.index.insert(pattern, topic_entry{actor, {}});
     entry = st.index.find(pattern);
     added.push_back(pattern);
   }
-  ++entry->subscribers;
   entry->holders.push_back(who.id());
   self->send(entry->actor, join_atom::value, who);
   return *entry;
@@ -93,7 +92,7 @@ bool leave_entry(self_ptr self, topic_entry& entry,
       h.pop_back();
       break;
     }
-  if (--entry.subscribers > 0)
+  if (!h.empty())
     return false;
   // The topic quits normally: the link does not take us down.
   self->send(entry.actor, stop_atom::value);
@@ -218,11 +217,9 @@ router(router_actor::stateful_pointer<router_state> self, context_ptr ctx,
         if (i == st.sse_tenants.end()) {
           auto actor =
               self->spawn<caf::linked>(topic, name, st.ctx, self->id());
-          i = st.sse_tenants.emplace(req.tenant, topic_entry{actor, 0, {}})
-                  .first;
+          i = st.sse_tenants.emplace(req.tenant, topic_entry{actor, {}}).first;
           added = true;
         }
-        ++i->second.subscribers;
         i->second.holders.push_back(who.id());
         self->send(i->second.actor, join_atom::value, who);
         if (added)

@@ -20,10 +20,10 @@ namespace herald::actors {
 
 struct topic_entry {
   topic_actor actor;
-  std::size_t subscribers = 0;
-  /// The connections holding the pattern (for presence); `subscribers` is
-  /// their count.
+  /// The connections holding the pattern (for presence, and to know when
+  /// the last one leaves).
   std::vector<caf::actor_id> holders;
+  std::size_t subscribers() const { return holders.size(); }
 };
 
 /// A subscribe or SSE join waiting for the other members (docs/cluster.md,

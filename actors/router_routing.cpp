@@ -24,15 +24,30 @@ void localize(router_state& st, event& ev, std::string pos) {
 // The position of what is delivered here now: this node's own sequence
 // and, in a cluster, every other owner's mark.
 std::string current_pos(const router_state& st) {
-  if (st.marks.empty()) {
-    std::string pos = st.epoch;
+  // Per event and node: encoded straight from the marks, this node's own
+  // entry slotted in by epoch order, without copying the vector.
+  std::string pos;
+  pos.reserve((st.marks.size() + 1) * 20);
+  bool mine_written = false;
+  auto put = [&](const std::string& epoch, uint64_t seq) {
+    if (!pos.empty())
+      pos += '.';
+    pos += epoch;
     pos += '-';
-    pos += std::to_string(st.seq);
-    return pos;
+    pos += std::to_string(seq);
+  };
+  for (auto& e : st.marks) {
+    if (!mine_written && st.epoch <= e.epoch) {
+      put(st.epoch, std::max(st.seq, e.epoch == st.epoch ? e.seq : 0));
+      mine_written = true;
+      if (e.epoch == st.epoch)
+        continue;
+    }
+    put(e.epoch, e.seq);
   }
-  auto v = st.marks;
-  raise_entry(v, st.epoch, st.seq);
-  return encode_position_vector(v);
+  if (!mine_written)
+    put(st.epoch, st.seq);
+  return pos;
 }
 
 // Hands a frozen event to the topic actors whose pattern matches it and,

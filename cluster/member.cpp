@@ -198,23 +198,24 @@ void hand_over(member_actor_ptr self, const std::string& owner,
     self->send(st.router, owner_atom::value, std::move(events));
     return;
   }
-  auto wire = std::make_shared<wire_events>();
-  wire->reserve(events.size());
+  wire_events wire;
+  wire.reserve(events.size());
   for (auto& ev : events)
-    wire->push_back(to_wire(*ev));
-  self->request(i->second.handle, request_timeout(st), owner_atom::value, *wire)
+    wire.push_back(to_wire(*ev));
+  // The events themselves stay here for the error path: no second copy of
+  // the payloads travels with the request.
+  auto kept = std::make_shared<actors::pending_events>(std::move(events));
+  self->request(i->second.handle, request_timeout(st), owner_atom::value,
+                std::move(wire))
       .then([](bool) {},
             [=](caf::error& err) {
               auto& st = self->state;
               log()->warn("cluster: owner {} did not take {} events ({}); "
                           "routing them here",
-                          owner, wire->size(), self->system().render(err));
+                          owner, kept->size(), self->system().render(err));
               st.ctx->metrics.cluster_rerouted.fetch_add(
-                  wire->size(), std::memory_order_relaxed);
-              actors::pending_events back;
-              for (auto& w : *wire)
-                back.push_back(from_wire(std::move(w)));
-              self->send(st.router, owner_atom::value, std::move(back));
+                  kept->size(), std::memory_order_relaxed);
+              self->send(st.router, owner_atom::value, std::move(*kept));
             });
 }
 

@@ -109,7 +109,7 @@ CAF_TEST(subscribe answers an ack echoing the id) {
   CAF_CHECK(!json_has(answers[0], "id"));
   CAF_CHECK_EQUAL(ctx->metrics.subscriptions.load(), 1);
   CAF_CHECK_EQUAL(
-      router_st(r).index.find("customer_id:c1:call:x1")->subscribers, 1u);
+      router_st(r).index.find("customer_id:c1:call:x1")->subscribers(), 1u);
 }
 
 CAF_TEST(mixed topics give one ack and one error per code) {

@@ -100,7 +100,7 @@ CAF_TEST(a second subscriber to the same pattern reuses its topic actor) {
   // The join goes to the topic actor spawned for the first subscriber.
   expect((join_atom, connection_actor), from(r).to(t).with(_, p2));
   CAF_CHECK(topic_of(r, "a:b:c") == t);
-  CAF_CHECK_EQUAL(router_st(r).index.find("a:b:c")->subscribers, 2u);
+  CAF_CHECK_EQUAL(router_st(r).index.find("a:b:c")->subscribers(), 2u);
   CAF_CHECK_EQUAL(topic_count(r), 1u);
   CAF_CHECK_EQUAL(ctx->metrics.topics.load(), 1);
   publish(r, {make_event("e1", "a:b:c")});
@@ -288,7 +288,7 @@ CAF_TEST(an event without a topic is stamped and counted but reaches no topic) {
 
 // BUG (actors/router.cpp, subscribe handler): a pattern that does not parse
 // is not inserted into the index, so the following find() returns null and
-// `++entry->subscribers` dereferences it: the router crashes (and the node
+// `entry->holders` dereferences it: the router crashes (and the node
 // with it, through the supervisor). Connections validate patterns first, so
 // only another caller of the typed handle can trigger it. Enable once the
 // router ignores (or reports) such a pattern.
