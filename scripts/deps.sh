@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_packages=(g++ cmake ninja-build libcaf-dev libboost-dev rapidjson-dev
   libspdlog-dev libssl-dev libbenchmark-dev libjemalloc-dev)
-test_packages=(chromium tmux curl)
+test_packages=(chromium tmux curl iproute2) # iproute2: the cluster partition suite (ip netns)
 
 want=("${build_packages[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_packages[@]}")
