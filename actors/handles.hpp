@@ -3,7 +3,9 @@
 // The typed handles of the node's actors. The net layer reaches actors only
 // through these.
 
+#include "actors/outbound_sink.hpp"
 #include "protocol/cluster_wire.hpp"
+#include "protocol/identity.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/position_vector.hpp"
 
@@ -153,9 +155,34 @@ using router_actor = caf::typed_actor<
     caf::reacts_to<protocol::mark_atom, std::string, uint64_t>,
     caf::reacts_to<protocol::tick_atom>>;
 
-/// The root supervisor: owns the router for the node's lifetime.
-using supervisor_actor = caf::typed_actor<
-    caf::replies_to<protocol::router_atom>::with<router_actor>>;
+// -- channel endpoints (actors/channel.hpp, docs/channels.md)
+// ------------------
+
+/// What a WebSocket session's actor takes from its socket: the part of the
+/// connection actor's interface the session uses (`/ws` and channel
+/// sessions alike).
+using session_actor =
+    caf::typed_actor<caf::reacts_to<protocol::frame_atom, std::string>,
+                     caf::reacts_to<protocol::binary_atom>,
+                     caf::reacts_to<protocol::closed_atom>>;
+
+/// A channel session's actor: a session actor the channel can push to.
+using channel_client_actor =
+    session_actor::extend<caf::reacts_to<protocol::push_atom, frame_ptr>>;
+
+/// A client as its channel knows it.
+struct channel_client {
+  uint64_t id = 0;
+  std::shared_ptr<const protocol::identity> who;
+  channel_client_actor handle;
+};
+
+/// What every channel actor takes; a channel may take more (the built-in
+/// ones also listen to the health board).
+using channel_actor = caf::typed_actor<
+    caf::reacts_to<protocol::open_atom, channel_client>,
+    caf::reacts_to<protocol::frame_atom, uint64_t, std::string>,
+    caf::reacts_to<protocol::closed_atom, uint64_t>>;
 
 /// A stable 64-bit key for a pattern (FNV-1a), computed the same way by
 /// the topic actor and the connection, so deliveries need not carry the
@@ -171,3 +198,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::replay_answer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::sync_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::presence_answer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<herald::protocol::event_ptr>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::channel_client)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::frame_ptr)

@@ -7,6 +7,11 @@
 #include "actors/node_context.hpp"
 #include "actors/registry.hpp"
 
+#include <caf/error.hpp>
+#include <caf/scheduled_actor.hpp>
+#include <caf/sec.hpp>
+
+#include <exception>
 #include <memory>
 #include <string>
 #include <utility>
@@ -24,6 +29,24 @@ actor_counters* enroll(Self* self, const context_ptr& ctx, actor_kind kind,
   // Runs once the actor is done: it touches its block no more.
   self->attach_functor([ctx, id] { ctx->registry.retire(id); });
   return counters;
+}
+
+/// Makes an exception escaping one of `self`'s handlers end it with
+/// sec::runtime_error carrying the exception's text (CAF's default handler
+/// drops the text), so that its supervisor's logs and alerts say what
+/// happened.
+template <class Self>
+void keep_exception_text(Self* self) {
+  self->set_exception_handler(
+      [](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
+        try {
+          std::rethrow_exception(eptr);
+        } catch (const std::exception& e) {
+          return caf::make_error(caf::sec::runtime_error, e.what());
+        } catch (...) {
+          return caf::make_error(caf::sec::runtime_error, "unknown exception");
+        }
+      });
 }
 
 /// Counts one handled message and, now and then, samples the mailbox.

@@ -2,8 +2,8 @@
 
 #include "actors/clock.hpp"
 #include "actors/instrument.hpp"
+#include "actors/system_events.hpp"
 #include "protocol/json_util.hpp"
-#include "protocol/uuid.hpp"
 
 #include <caf/all.hpp>
 
@@ -27,18 +27,10 @@ int64_t now_ms(self_ptr self) {
       .count();
 }
 
-// Hands one event to the router as the publish API would (the router
-// counts it off the publish queue gauge).
 void publish(self_ptr self, const char* event_type, std::string data_json) {
   auto& st = self->state;
-  auto ev = std::make_shared<event>();
-  ev->id = make_uuid_v4();
-  ev->topic = service_topic(st.spec);
-  ev->event_type = event_type;
-  ev->timestamp_us = now_us();
-  ev->data_json = std::move(data_json);
-  st.ctx->metrics.publish_queue.fetch_add(1, std::memory_order_relaxed);
-  self->send(st.router, publish_atom::value, pending_events{std::move(ev)});
+  publish_system_event(self, st.ctx, st.router, service_topic(st.spec),
+                       event_type, std::move(data_json));
 }
 
 // An event's data: the service and its layer, then what `fill` adds.
@@ -82,6 +74,13 @@ std::string transition_json(const service_spec& spec,
   });
 }
 
+// Tells the health board (docs/monitors.md) what the service looks like.
+void report(self_ptr self) {
+  auto& st = self->state;
+  if (st.health)
+    self->send(st.health, service_atom::value, st.status);
+}
+
 // Publishes the breaker's changes and refreshes the status.
 void settle(self_ptr self) {
   auto& st = self->state;
@@ -89,6 +88,8 @@ void settle(self_ptr self) {
   for (auto& t : b.take_transitions()) {
     st.ctx->metrics.breaker_transitions.fetch_add(1, std::memory_order_relaxed);
     publish(self, "service.state", transition_json(st.spec, t));
+    st.status.reason = t.reason;
+    st.status.changed_us = now_us();
   }
   st.status.state = b.state();
   st.status.times_opened = b.times_opened();
@@ -112,6 +113,7 @@ void record(self_ptr self, probe_result result) {
   publish(self, "service.probe",
           probe_json(st.spec, result, st.breaker->state()));
   st.status.last = std::move(result);
+  report(self);
 }
 
 // One probe, if the breaker lets it go out; `done` runs once it is settled
@@ -156,9 +158,10 @@ std::string service_topic(const service_spec& spec) {
 monitor_actor::behavior_type
 monitor(monitor_actor::stateful_pointer<monitor_state> self, context_ptr ctx,
         service_spec spec, prober_actor prober, router_actor router,
-        uint64_t parent) {
+        health_actor health, uint64_t parent) {
   auto& st = self->state;
   st.counters = enroll(self, ctx, actor_kind::monitor, spec.name, parent);
+  keep_exception_text(self);
   st.ctx = std::move(ctx);
   st.breaker.emplace(spec.breaker);
   st.status.name = spec.name;
@@ -166,6 +169,13 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self, context_ptr ctx,
   st.spec = std::move(spec);
   st.prober = std::move(prober);
   st.router = std::move(router);
+  st.health = std::move(health);
+  st.status.reason = "started";
+  st.status.changed_us = now_us();
+  // The board learns the (new) monitor's handle, for probes and resets.
+  if (st.health)
+    self->send(st.health, service_atom::value, st.status,
+               caf::actor_cast<monitor_actor>(self));
   self->send(self, tick_atom::value);
   return {
       [=](tick_atom) {
@@ -189,6 +199,7 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self, context_ptr ctx,
         count_message(self, st.counters);
         st.breaker->reset(now_ms(self), "reset by " + who);
         settle(self);
+        report(self);
         return st.status;
       },
       [=](status_atom) {

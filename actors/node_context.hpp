@@ -3,12 +3,15 @@
 // What every actor of a node may read: the settings (immutable after start)
 // the metrics (atomic counters) and the registry of live actors.
 
+#include "actors/handles.hpp"
 #include "actors/registry.hpp"
 #include "config/settings.hpp"
 #include "protocol/metrics.hpp"
 
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +41,34 @@ private:
   snapshot state_;
 };
 
+/// The endpoints and whether each takes sessions now. Written by the
+/// channels' supervisor (one writer), read by HTTP sessions at upgrade.
+class channel_directory {
+public:
+  enum class availability : uint8_t { up, restarting, tripped };
+  struct entry {
+    availability state = availability::restarting;
+    channel_actor handle; ///< set while up
+  };
+
+  void set(const std::string& name, entry e) {
+    std::lock_guard<std::mutex> guard{mutex_};
+    entries_[name] = std::move(e);
+  }
+  /// None when no channel serves `name`.
+  std::optional<entry> find(const std::string& name) const {
+    std::lock_guard<std::mutex> guard{mutex_};
+    auto it = entries_.find(name);
+    if (it == entries_.end())
+      return std::nullopt;
+    return it->second;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::map<std::string, entry> entries_;
+};
+
 struct node_context {
   config::settings settings;
   /// Random per start: positions and owner stamps of a restarted node
@@ -46,6 +77,9 @@ struct node_context {
   cluster_view cluster;
   protocol::node_metrics metrics;
   actor_registry registry;
+  channel_directory channels;
+  /// When the node started (system clock, ms since the epoch).
+  int64_t started_ms = 0;
 };
 
 using context_ptr = std::shared_ptr<node_context>;

@@ -17,6 +17,8 @@ const char* to_string(actor_kind kind) {
     return "supervisor";
   case actor_kind::monitor:
     return "monitor";
+  case actor_kind::channel:
+    return "channel";
   }
   return "actor";
 }
@@ -35,6 +37,12 @@ actor_counters* actor_registry::enroll(uint64_t id, actor_kind kind,
   e.parent = parent;
   e.started_ms = now;
   return &e.counters;
+}
+
+void actor_registry::set_state(uint64_t id, std::string state) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (auto i = live_.find(id); i != live_.end())
+    i->second.state = std::move(state);
 }
 
 void actor_registry::retire(uint64_t id) {
@@ -63,7 +71,8 @@ std::vector<actor_row> actor_registry::list() const {
                                c.delivered.load(std::memory_order_relaxed),
                                c.filtered.load(std::memory_order_relaxed),
                                c.dropped.load(std::memory_order_relaxed),
-                               c.mailbox.load(std::memory_order_relaxed)});
+                               c.mailbox.load(std::memory_order_relaxed),
+                               e.state});
     }
   }
   std::sort(rows.begin(), rows.end(),

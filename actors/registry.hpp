@@ -24,7 +24,8 @@ enum class actor_kind : uint8_t {
   topic,
   connection,
   supervisor,
-  monitor
+  monitor,
+  channel
 };
 
 /// The kind's name as the console shows it.
@@ -62,6 +63,9 @@ struct actor_row {
   uint64_t filtered = 0;
   uint64_t dropped = 0;
   uint64_t mailbox = 0;
+  /// What the actor says of its state (a supervisor: its children and
+  /// theirs); empty for most.
+  std::string state;
 };
 
 /// Sums of the delivery counters, live and retired.
@@ -76,6 +80,9 @@ public:
   /// Enrolls an actor; the returned block stays valid until `retire(id)`.
   actor_counters* enroll(uint64_t id, actor_kind kind, std::string name,
                          uint64_t parent);
+
+  /// Sets what `id` shows as its state (rare: supervisors, on change).
+  void set_state(uint64_t id, std::string state);
 
   /// Removes an actor, keeping its connection counters in the totals.
   void retire(uint64_t id);
@@ -95,6 +102,7 @@ private:
     std::string name;
     uint64_t parent;
     int64_t started_ms;
+    std::string state;
     actor_counters counters;
   };
   mutable std::mutex mtx_;

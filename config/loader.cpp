@@ -292,6 +292,19 @@ std::string check_whole(const settings& cfg) {
                       + cl.listen_address
                       + "): other members must know "
                         "which address to dial");
+  if (auto err = protocol::check(cfg.supervision); !err.empty())
+    return error_line("supervision." + err);
+  // A channel endpoint is a service on the health board too: one name, one
+  // breaker.
+  auto& ch = cfg.channels;
+  for (size_t i = 0; i < cfg.services.size(); ++i) {
+    auto& name = cfg.services[i].name;
+    if ((ch.circuit_breaker && name == "circuit-breaker")
+        || (ch.monitor && name == "monitor") || (ch.drill && name == "drill"))
+      return error_line("services[" + std::to_string(i) + "].name: '" + name
+                        + "' is taken by the channel endpoint /api/v69/ws/"
+                        + name);
+  }
   if (cfg.auth.jwt.hs256_secret.empty()
       && cfg.auth.rs256_public_key_file.empty())
     return error_line("auth.jwt.hs256_secret: required (or "

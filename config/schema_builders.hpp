@@ -156,4 +156,7 @@ void add_cluster_keys(std::vector<key_spec>& t);
 /// The services key (schema_services.cpp).
 void add_service_keys(std::vector<key_spec>& t);
 
+/// The supervision.*, health.* and channels.* keys (schema_services.cpp).
+void add_supervision_keys(std::vector<key_spec>& t);
+
 } // namespace herald::config::detail

@@ -7,6 +7,7 @@
 #include "protocol/history.hpp"
 #include "protocol/jwt.hpp"
 #include "protocol/permissions.hpp"
+#include "protocol/restart_policy.hpp"
 #include "protocol/schema_bindings.hpp"
 #include "protocol/service_spec.hpp"
 
@@ -102,6 +103,24 @@ struct cluster_settings {
   uint32_t request_timeout_ms = 2000; ///< cluster.request_timeout_ms
 };
 
+/// supervision.*: how the monitors' and channels' supervisors restart a
+/// child (docs/monitors.md, "Supervisors").
+using supervision_settings = protocol::restart_settings;
+
+/// health.*: the health board.
+struct health_settings {
+  uint32_t recent_errors = 100; ///< health.recent_errors: the ring's size
+};
+
+/// channels.*: the built-in channel endpoints (docs/channels.md).
+struct channel_settings {
+  bool circuit_breaker = true; ///< channels.circuit_breaker.enabled
+  bool monitor = true;         ///< channels.monitor.enabled
+  /// channels.monitor.status_interval_ms: between SERVER_STATUS_UPDATEs
+  uint32_t status_interval_ms = 5000;
+  bool drill = false; ///< channels.drill.enabled
+};
+
 struct settings {
   std::string node_name = "herald-1"; ///< node.name
   listen_settings listen;
@@ -120,6 +139,9 @@ struct settings {
   /// services: the upstream services the node watches, one monitor each
   /// (docs/monitors.md)
   std::vector<protocol::service_spec> services;
+  supervision_settings supervision;
+  health_settings health;
+  channel_settings channels;
   bool actor_counters = true;        ///< metrics.actor_counters
   uint32_t shutdown_grace_ms = 5000; ///< shutdown.grace_ms
   /// True when no configuration file was given: the node runs on the

@@ -1,5 +1,6 @@
 #include "net/http_session.hpp"
 
+#include "actors/channel.hpp"
 #include "net/handlers.hpp"
 #include "net/log.hpp"
 #include "net/sse_session.hpp"
@@ -72,6 +73,18 @@ void http_session::on_read(error_code ec, std::size_t) {
       return upgrade(std::move(req), actors::connection_kind::ws);
     if (path == "/ws/events")
       return upgrade(std::move(req), actors::connection_kind::envelope);
+  }
+  constexpr std::string_view channel_prefix = "/api/v69/ws/";
+  if (path.substr(0, channel_prefix.size()) == channel_prefix) {
+    std::string name{path.substr(channel_prefix.size())};
+    if (ctx_->node->channels.find(name)) {
+      if (beast::websocket::is_upgrade(req))
+        return upgrade_channel(std::move(req), name);
+      req.keep_alive(false);
+      return send(make_error(req, http::status::upgrade_required,
+                             "UPGRADE_REQUIRED",
+                             "this endpoint takes WebSocket upgrades"));
+    }
   }
   if (path == "/api/events/stream" && req.method() == http::verb::get)
     return stream_events(std::move(req));
@@ -151,6 +164,50 @@ void http_session::upgrade(request req, actors::connection_kind kind) {
   std::make_shared<ws_session>(stream_.release_socket(), ctx_,
                                std::move(std::get<protocol::identity>(verdict)),
                                kind)
+      ->start(std::move(accept), std::move(early));
+}
+
+void http_session::upgrade_channel(request req, const std::string& name) {
+  if (auto problem = handshake_problem(req)) {
+    req.keep_alive(false);
+    auto res =
+        make_error(req, http::status::bad_request, "BAD_HANDSHAKE", *problem);
+    res.set(http::field::sec_websocket_version, "13");
+    return send(std::move(res));
+  }
+  auto verdict = authenticate(req, "channel upgrade");
+  if (auto* why = std::get_if<std::string>(&verdict))
+    return refuse_unauthorized(std::move(req), *why);
+  // Read again: the supervisor may have moved since the route was chosen.
+  auto entry = ctx_->node->channels.find(name);
+  using avail = actors::channel_directory::availability;
+  if (!entry || entry->state != avail::up) {
+    req.keep_alive(false);
+    bool tripped = entry && entry->state == avail::tripped;
+    auto res = make_error(
+        req, http::status::service_unavailable, "UNAVAILABLE",
+        tripped ? "channel " + name
+                      + " is tripped: its supervisor gave up after repeated "
+                        "crashes; an admin reset (service:reset_circuit_breaker"
+                        " on /api/v69/ws/circuit-breaker) reopens it"
+                : "channel " + name + " is restarting; retry shortly");
+    if (!tripped)
+      res.set(http::field::retry_after, "1");
+    return send(std::move(res));
+  }
+  stream_.expires_never();
+  auto key = req[http::field::sec_websocket_key];
+  auto accept = protocol::ws::accept_key({key.data(), key.size()});
+  auto early = beast::buffers_to_string(buffer_.data());
+  auto spawn = [ctx = ctx_, name, handle = entry->handle](
+                   actors::sink_ptr sink, protocol::identity who) {
+    return actors::session_actor{
+        actors::spawn_channel_client(*ctx->system, ctx->node, name, handle,
+                                     std::move(who), std::move(sink))};
+  };
+  std::make_shared<ws_session>(stream_.release_socket(), ctx_,
+                               std::move(std::get<protocol::identity>(verdict)),
+                               std::move(spawn))
       ->start(std::move(accept), std::move(early));
 }
 

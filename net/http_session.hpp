@@ -32,6 +32,9 @@ private:
   void do_read();
   void on_read(error_code ec, std::size_t bytes);
   void upgrade(request req, actors::connection_kind kind);
+  /// `/api/v69/ws/<name>` (docs/channels.md): 401, then 503 while the
+  /// channel restarts or after its supervisor gave up on it.
+  void upgrade_channel(request req, const std::string& name);
   void stream_events(request req);
   /// The identity of a request's token (header or `?token=`), or why
   /// there is none; counts and logs a refusal.

@@ -40,6 +40,12 @@ ws_session::ws_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
       ping_timer_(socket_.get_executor()), close_timer_(socket_.get_executor()),
       max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {}
 
+ws_session::ws_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
+                       protocol::identity who, spawner spawn)
+    : ws_session(std::move(socket), std::move(ctx), std::move(who)) {
+  spawn_ = std::move(spawn);
+}
+
 ws_session::~ws_session() = default;
 
 void ws_session::start(std::string accept_key, std::string early) {
@@ -66,8 +72,12 @@ void ws_session::on_handshake_written(error_code ec) {
   last_heard_ = clock::now();
   // The identity moves to its actor: the session keeps no copy.
   auto user = who_.sub;
-  actor_ = actors::spawn_connection(*ctx_->system, ctx_->node, std::move(who_),
-                                    shared_from_this(), ctx_->router, kind_);
+  if (spawn_)
+    actor_ = spawn_(shared_from_this(), std::move(who_));
+  else
+    actor_ =
+        actors::spawn_connection(*ctx_->system, ctx_->node, std::move(who_),
+                                 shared_from_this(), ctx_->router, kind_);
   ctx_->node->metrics.connections_total.fetch_add(1, std::memory_order_relaxed);
   ctx_->sessions.add(shared_from_this());
   log_net()->debug("ws {} open for user {}", actor_.id(), user);

@@ -22,6 +22,7 @@
 #include <boost/beast/core/error.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -37,6 +38,15 @@ public:
   ws_session(boost::asio::ip::tcp::socket&& socket, net_context_ptr ctx,
              protocol::identity who,
              actors::connection_kind kind = actors::connection_kind::ws);
+
+  /// Spawns the session's actor once the handshake is out.
+  using spawner = std::function<actors::session_actor(actors::sink_ptr,
+                                                      protocol::identity)>;
+
+  /// A channel endpoint's session (`/api/v69/ws/<name>`): `spawn` makes
+  /// its actor.
+  ws_session(boost::asio::ip::tcp::socket&& socket, net_context_ptr ctx,
+             protocol::identity who, spawner spawn);
   ~ws_session() override;
 
   /// Writes the 101 answer (with `accept_key`), then spawns the connection
@@ -75,7 +85,8 @@ private:
   net_context_ptr ctx_;
   protocol::identity who_;
   actors::connection_kind kind_;
-  actors::connection_actor actor_;
+  spawner spawn_; ///< empty: a `/ws` connection actor of kind_
+  actors::session_actor actor_;
   protocol::ws::reader reader_;
   boost::asio::steady_timer ping_timer_;
   boost::asio::steady_timer close_timer_;

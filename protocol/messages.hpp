@@ -46,6 +46,23 @@ using dial_atom = caf::atom_constant<caf::atom("dial")>;
 using probe_atom = caf::atom_constant<caf::atom("probe")>;
 using reset_atom = caf::atom_constant<caf::atom("reset")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
+// Supervision, the health board and channels (docs/monitors.md,
+// docs/channels.md).
+using revive_atom = caf::atom_constant<caf::atom("revive")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
+using group_atom = caf::atom_constant<caf::atom("group")>;
+using health_atom = caf::atom_constant<caf::atom("health")>;
+using service_atom = caf::atom_constant<caf::atom("service")>;
+using services_atom = caf::atom_constant<caf::atom("services")>;
+using layer_atom = caf::atom_constant<caf::atom("layer")>;
+using summary_atom = caf::atom_constant<caf::atom("summary")>;
+using error_atom = caf::atom_constant<caf::atom("error")>;
+using errors_atom = caf::atom_constant<caf::atom("errors")>;
+using maint_atom = caf::atom_constant<caf::atom("maint")>;
+using listen_atom = caf::atom_constant<caf::atom("listen")>;
+using open_atom = caf::atom_constant<caf::atom("open")>;
+using push_atom = caf::atom_constant<caf::atom("push")>;
 
 } // namespace herald::protocol
 

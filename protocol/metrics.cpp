@@ -97,6 +97,17 @@ node_metrics::render_prometheus(const delivery_counts& extra) const {
     monitor_probe_failures);
   c("breaker_transitions_total", "Circuit breaker state changes.",
     breaker_transitions);
+  c("supervisor_restarts_total", "Children restarted by a supervisor.",
+    supervisor_restarts);
+  c("supervisor_given_up_total",
+    "Children a supervisor gave up on (intensity limit reached).",
+    supervisor_given_up);
+  c("supervisor_revived_total",
+    "Given-up children restarted by an admin reset.", supervisor_revived);
+  g("channel_sessions", "Open channel endpoint sessions (/api/v69/ws/*).",
+    channel_sessions);
+  c("health_errors_total", "Entries added to the recent-errors ring.",
+    health_errors);
   g("cluster_interest_patterns",
     "Patterns and SSE tenants the other members hold.", cluster_interest);
   return out;

@@ -60,6 +60,12 @@ struct node_metrics {
   counter monitor_probes{0};         ///< probes run
   counter monitor_probe_failures{0}; ///< of which failed
   counter breaker_transitions{0};    ///< circuit breaker state changes
+  // Supervision and channels (docs/monitors.md, docs/channels.md).
+  counter supervisor_restarts{0}; ///< children restarted after a failure
+  counter supervisor_given_up{0}; ///< children given up on
+  counter supervisor_revived{0};  ///< given-up children reset by an admin
+  gauge channel_sessions{0};      ///< open channel endpoint sessions
+  counter health_errors{0};       ///< recent-errors ring entries added
 
   /// Prometheus text exposition format, every metric prefixed `herald_`.
   std::string render_prometheus(const delivery_counts& extra = {}) const;

@@ -271,6 +271,15 @@ std::string parse_rule(const json& v, const std::string& path,
           return err;
         out.all_of.push_back(std::move(cond));
       }
+    } else if (key == "resource_types") {
+      if (!m.value.IsArray())
+        return at(sub, "expected an array of strings");
+      for (rapidjson::SizeType i = 0; i < m.value.Size(); ++i) {
+        if (auto err = check_segment(m.value[i]); !err.empty())
+          return at(idx(sub, i), err);
+        out.resource_types.emplace_back(m.value[i].GetString(),
+                                        m.value[i].GetStringLength());
+      }
     } else {
       return at(path, "unknown key '" + key + "'");
     }
@@ -300,8 +309,16 @@ permission_rules permission_rules::defaults() {
   agent.scope = "agent_id";
   agent.all_of.push_back(
       {"agent_ids", claim_condition::op::contains, {"{scope_id}"}});
+  // system:<layer|node>:<service|layer|maintenance|error>:<id>: the node's
+  // own health topics (docs/monitors.md), for operators only, with their
+  // own resource types so the list above stays the seed's.
+  permission_rule system;
+  system.scope = "system";
+  system.resource_types = {"service", "layer", "maintenance", "error"};
+  system.all_of.push_back({"roles", claim_condition::op::any_of, {"admin"}});
   out.rules.push_back(std::move(customer));
   out.rules.push_back(std::move(agent));
+  out.rules.push_back(std::move(system));
   return out;
 }
 
@@ -375,7 +392,8 @@ permission_verdict check_subscribe(const permission_rules& rules,
       [&](const permission_rule& r) { return r.scope == segs[0]; });
   if (rule == rules.rules.end())
     return invalid("unknown scope '" + std::string{segs[0]} + "'");
-  auto& types = rules.resource_types;
+  auto& types = rule->resource_types.empty() ? rules.resource_types
+                                             : rule->resource_types;
   if (!types.empty()
       && std::find(types.begin(), types.end(), segs[2]) == types.end())
     return invalid("unknown resource type '" + std::string{segs[2]} + "'");

@@ -23,6 +23,9 @@ struct claim_condition {
 struct permission_rule {
   std::string scope; ///< the first topic segment, e.g. `customer_id`
   std::vector<claim_condition> all_of;
+  /// When not empty: the resource types of this scope, instead of the
+  /// global list (the default `system` rule has its own).
+  std::vector<std::string> resource_types;
 };
 
 struct permission_rules {
@@ -30,14 +33,17 @@ struct permission_rules {
   std::vector<std::string> resource_types;
   std::vector<permission_rule> rules;
 
-  /// The defaults of PROTOCOL §3 (reproducing seeds/topic-subscriptions.rst).
+  /// The defaults of PROTOCOL §3 (reproducing seeds/topic-subscriptions.rst),
+  /// plus the `system` scope of the node's health topics (admin role;
+  /// resource types service, layer, maintenance, error).
   static permission_rules defaults();
 
   /// Parses the configuration's JSON form, an object
   /// `{"resource_types":[...],"rules":[{"scope":"...","all_of":[
   ///   {"claim":"customer_id","equals":"{scope_id}"},
   ///   {"claim":"roles","any_of":["admin","manager"]},
-  ///   {"claim":"agent_ids","contains":"{scope_id}"}]}]}`.
+  ///   {"claim":"agent_ids","contains":"{scope_id}"}]}]}`; a rule may list
+  /// its own `"resource_types"`.
   /// A key left out keeps its default (so `{}` is defaults()); a key given
   /// replaces the default whole, and `"resource_types":[]` allows any type.
   /// Unknown keys, duplicate scopes, a rule without `all_of` (write `[]` to

@@ -31,6 +31,7 @@ inline constexpr uint16_t protocol_error = 1002;
 inline constexpr uint16_t invalid_payload = 1007; // e.g. bad UTF-8
 inline constexpr uint16_t policy_violation = 1008;
 inline constexpr uint16_t too_big = 1009;
+inline constexpr uint16_t internal_error = 1011; // a channel stopped
 inline constexpr uint16_t try_again_later = 1013;
 } // namespace close_code
 

@@ -3,6 +3,7 @@
 // down cleanly on SIGTERM/SIGINT.
 
 #include "actors/supervisor.hpp"
+#include "actors/tree.hpp"
 #include "cluster_start.hpp"
 #include "config/loader.hpp"
 #include "logging.hpp"
@@ -10,6 +11,7 @@
 #include "net/server.hpp"
 #include "protocol/jwt.hpp"
 #include "protocol/uuid.hpp"
+#include "protocol/version.hpp"
 
 #include <caf/all.hpp>
 
@@ -23,6 +25,7 @@
 #include <ctime>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -81,7 +84,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (inv.what == mode::version) {
-    std::cout << "heraldd 0.1.0\n";
+    std::cout << "heraldd " << protocol::version << "\n";
     return 0;
   }
   auto verifier = protocol::jwt_verifier::create(inv.cfg.auth.jwt);
@@ -97,6 +100,9 @@ int main(int argc, char** argv) {
   auto log = spdlog::get("node");
 
   auto node = std::make_shared<actors::node_context>();
+  node->started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
   node->settings = std::move(inv.cfg);
   node->epoch = protocol::make_uuid_v4().substr(0, 8);
   auto& cfg = node->settings;
@@ -136,17 +142,32 @@ int main(int argc, char** argv) {
         });
       });
   actors::router_actor router;
-  {
-    // Start-up only, outside every actor: a blocking request is fine here.
-    caf::scoped_actor self{sys};
-    self->request(supervisor, caf::infinite, protocol::router_atom::value)
-        .receive([&](actors::router_actor r) { router = std::move(r); },
-                 [&](caf::error& err) {
-                   log->critical("no router: {}", sys.render(err));
-                 });
-  }
+  actors::health_actor health;
+  // Start-up only, outside every actor: blocking requests are fine here.
+  std::optional<caf::scoped_actor> starter;
+  starter.emplace(sys);
+  (*starter)
+      ->request(supervisor, caf::infinite, protocol::router_atom::value)
+      .receive(
+          [&](actors::router_actor& r, actors::health_actor& h) {
+            router = std::move(r);
+            health = std::move(h);
+          },
+          [&](caf::error& err) {
+            log->critical("no router: {}", sys.render(err));
+          });
   if (!router)
     return 1;
+  // Starts a group of the supervision tree under the root.
+  auto start_group = [&](actors::group_spec spec) {
+    (*starter)
+        ->request(supervisor, caf::infinite, protocol::group_atom::value,
+                  std::move(spec))
+        .receive([](actors::group_supervisor_actor&) {},
+                 [&](caf::error& err) {
+                   log->critical("supervisor: {}", sys.render(err));
+                 });
+  };
   actors::cluster_actor member;
   if (cfg.cluster.enabled) {
     auto started = app::start_cluster(sys, node, router);
@@ -156,20 +177,27 @@ int main(int argc, char** argv) {
       return 2;
     }
     member = std::get<actors::cluster_actor>(std::move(started));
+    caf::anon_send(supervisor, protocol::adopt_atom::value,
+                   std::string{"cluster member"},
+                   caf::actor_cast<caf::actor>(member));
   }
 
-  // Service monitors (docs/monitors.md): probes run on the socket threads.
-  std::vector<actors::monitor_actor> monitors;
+  // Service monitors (docs/monitors.md) under their supervisor: probes
+  // run on the socket threads.
   actors::prober_actor prober;
   if (!cfg.services.empty()) {
     prober = net::spawn_prober(sys, ioc);
-    for (auto& spec : cfg.services) {
+    for (auto& spec : cfg.services)
       log->info("monitoring {} ({}) every {} ms", spec.name, spec.layer,
                 spec.interval_ms);
-      monitors.push_back(sys.spawn(actors::monitor, node, spec, prober, router,
-                                   uint64_t{supervisor.id()}));
-    }
+    start_group(actors::monitor_group(node, prober, router, health));
   }
+  // The channel endpoints (docs/channels.md) under theirs.
+  auto channels = actors::channel_group(node, health);
+  if (!channels.children.empty())
+    start_group(std::move(channels));
+
+  starter.reset();
 
   auto net_ctx = std::make_shared<net::net_context>();
   net_ctx->node = node;
@@ -243,17 +271,17 @@ int main(int argc, char** argv) {
   // are gone), then stop the actors.
   ioc.restart();
   ioc.poll();
-  for (auto& m : monitors)
-    caf::anon_send_exit(m, caf::exit_reason::user_shutdown);
   if (prober)
     caf::anon_send_exit(prober, caf::exit_reason::user_shutdown);
+  // The root first: it stops escalating, then takes the tree down (the
+  // member's exit, sent after, reaches it after its own).
+  caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
   if (member) {
     // A clean leave: the member says goodbye to the others; give the
     // middleman a moment to put it on the wire.
     caf::anon_send_exit(member, caf::exit_reason::user_shutdown);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
   // A watchdog: the process ends within the grace period even if an actor
   // does not.
   std::thread([grace = cfg.shutdown_grace_ms, &exit_code] {

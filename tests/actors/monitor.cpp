@@ -62,7 +62,7 @@ struct monitor_fixture : fixture {
     events = log;
     self->send(r, subscribe_atom::value, sub_request({"system:>"}), p);
     settle();
-    m = sys.spawn(monitor, ctx, spec, prober, r, uint64_t{0});
+    m = sys.spawn(monitor, ctx, spec, prober, r, health_actor{}, uint64_t{0});
     settle();
   }
 

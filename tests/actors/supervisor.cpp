@@ -33,7 +33,7 @@ struct supervisor_fixture : fixture {
     router_actor out;
     auto pending = self->request(sup, caf::infinite, router_atom::value);
     run();
-    pending.receive([&](router_actor& r) { out = std::move(r); },
+    pending.receive([&](router_actor& r, health_actor&) { out = std::move(r); },
                     [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
     return out;
   }

@@ -121,7 +121,7 @@ CAF_TEST(no file runs on the development configuration) {
   CAF_CHECK_EQUAL(inv.cfg.threads.io, 1u);
   CAF_CHECK_EQUAL(inv.cfg.ws.ping_interval_ms, 30000u);
   CAF_CHECK_EQUAL(inv.cfg.log.level, "info");
-  CAF_CHECK_EQUAL(inv.cfg.permissions.rules.size(), 2u);
+  CAF_CHECK_EQUAL(inv.cfg.permissions.rules.size(), 3u);
 }
 
 CAF_TEST(development defaults yield to environment and flags) {

@@ -67,9 +67,42 @@ static std::string to_string(permission_result r) {
 CAF_TEST(defaults reproduce the seed) {
   auto rules = permission_rules::defaults();
   CAF_CHECK_EQUAL(rules.resource_types.size(), 8u);
-  CAF_REQUIRE_EQUAL(rules.rules.size(), 2u);
+  CAF_REQUIRE_EQUAL(rules.rules.size(), 3u);
   CAF_CHECK_EQUAL(rules.rules[0].scope, "customer_id");
   CAF_CHECK_EQUAL(rules.rules[1].scope, "agent_id");
+  CAF_CHECK_EQUAL(rules.rules[2].scope, "system");
+}
+
+CAF_TEST(the system scope is for admins with its own resource types) {
+  auto admin = admin_of_c1();
+  CAF_CHECK_EQUAL(check("system:core:service:db", admin), allowed);
+  CAF_CHECK_EQUAL(check("system:core:layer:status", admin), allowed);
+  CAF_CHECK_EQUAL(check("system:node:maintenance:status", admin), allowed);
+  CAF_CHECK_EQUAL(check("system:node:error:recent", admin), allowed);
+  // Its types are its own: not valid elsewhere, nor the seed's here.
+  CAF_CHECK_EQUAL(check("customer_id:c1:service:*", admin),
+                  permission_result::invalid_topic);
+  CAF_CHECK_EQUAL(check("system:core:call:*", admin),
+                  permission_result::invalid_topic);
+  identity agent;
+  agent.sub = "u2";
+  agent.agent_ids = {"a1"};
+  CAF_CHECK_EQUAL(check("system:core:service:db", agent), denied);
+}
+
+CAF_TEST(a rule may carry its own resource types) {
+  auto rules = parse_ok(R"({"rules":[{"scope":"ops","resource_types":["probe"],
+      "all_of":[]}]})");
+  identity anyone;
+  anyone.sub = "u";
+  CAF_CHECK_EQUAL(check("ops:x:probe:1", anyone, rules), allowed);
+  CAF_CHECK_EQUAL(check("ops:x:call:1", anyone, rules),
+                  permission_result::invalid_topic);
+  auto bad = permission_rules::from_json(
+      R"({"rules":[{"scope":"ops","resource_types":[1],"all_of":[]}]})");
+  CAF_REQUIRE(std::holds_alternative<std::string>(bad));
+  CAF_CHECK_EQUAL(
+      std::get<std::string>(bad).rfind("rules[0].resource_types[0]", 0), 0u);
 }
 
 CAF_TEST(customer scope) {
@@ -166,7 +199,7 @@ CAF_TEST(from_json empty object keeps the defaults) {
   auto rules = parse_ok("{}");
   CAF_CHECK_EQUAL(rules.resource_types,
                   permission_rules::defaults().resource_types);
-  CAF_CHECK_EQUAL(rules.rules.size(), 2u);
+  CAF_CHECK_EQUAL(rules.rules.size(), 3u);
   CAF_CHECK_EQUAL(check("customer_id:c1:call:*", admin_of_c1(), rules),
                   allowed);
 }
