@@ -234,6 +234,27 @@ health_board(health_actor::stateful_pointer<health_state> self, context_ptr ctx,
                 [=](caf::error& err) { rp->deliver(std::move(err)); });
         return *rp;
       },
+      [=](call_atom, const std::string& name) -> caf::result<bool> {
+        auto& st = self->state;
+        count_message(self, st.counters);
+        auto it = st.services.find(name);
+        if (it == st.services.end())
+          return make_error(health_errc::unknown_service);
+        auto& rec = it->second;
+        if (rec.status.given_up)
+          return false;
+        if (rec.monitor)
+          return self->delegate(rec.monitor, call_atom::value);
+        return rec.status.state != breaker_state::open;
+      },
+      [=](call_atom, const std::string& name, bool ok) {
+        auto& st = self->state;
+        count_message(self, st.counters);
+        auto it = st.services.find(name);
+        if (it != st.services.end() && it->second.monitor
+            && !it->second.status.given_up)
+          self->send(it->second.monitor, call_atom::value, ok);
+      },
       [=](maint_atom) {
         count_message(self, self->state.counters);
         return self->state.maintenance;

@@ -62,7 +62,12 @@ using monitor_actor = caf::typed_actor<
     caf::replies_to<protocol::probe_atom>::with<service_status>,
     // An admin closes the breaker (the string says who, for the event).
     caf::replies_to<protocol::reset_atom, std::string>::with<service_status>,
-    caf::replies_to<protocol::status_atom>::with<service_status>>;
+    caf::replies_to<protocol::status_atom>::with<service_status>,
+    // A call the node makes to the service for a client (fail fast): may
+    // it go out now? Then its outcome, which the breaker counts like a
+    // probe's.
+    caf::replies_to<protocol::call_atom>::with<bool>,
+    caf::reacts_to<protocol::call_atom, bool>>;
 
 // -- supervisors --------------------------------------------------------------
 
@@ -169,6 +174,11 @@ using health_actor = caf::typed_actor<
     // An admin reset (service, who).
     caf::replies_to<protocol::reset_atom, std::string,
                     std::string>::with<service_status>,
+    // Fail fast (docs/monitors.md): may a call to the service go out now?
+    // False while its breaker is open or its monitor was given up on.
+    caf::replies_to<protocol::call_atom, std::string>::with<bool>,
+    // The outcome of a call that went out (service, ok).
+    caf::reacts_to<protocol::call_atom, std::string, bool>,
     caf::replies_to<protocol::maint_atom>::with<maintenance_state>,
     caf::replies_to<protocol::maint_atom,
                     maintenance_state>::with<maintenance_state>,

@@ -206,6 +206,26 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self, context_ptr ctx,
         count_message(self, self->state.counters);
         return self->state.status;
       },
+      [=](call_atom) {
+        auto& st = self->state;
+        count_message(self, st.counters);
+        // The same gate as a probe: open refuses, half-open admits its
+        // trials (a call may be one).
+        bool admitted = st.breaker->admit(now_ms(self));
+        settle(self);
+        return admitted;
+      },
+      [=](call_atom, bool ok) {
+        auto& st = self->state;
+        count_message(self, st.counters);
+        auto now = now_ms(self);
+        if (ok)
+          st.breaker->record_success(now);
+        else
+          st.breaker->record_failure(now);
+        settle(self);
+        report(self);
+      },
   };
 }
 

@@ -63,6 +63,7 @@ using maint_atom = caf::atom_constant<caf::atom("maint")>;
 using listen_atom = caf::atom_constant<caf::atom("listen")>;
 using open_atom = caf::atom_constant<caf::atom("open")>;
 using push_atom = caf::atom_constant<caf::atom("push")>;
+using call_atom = caf::atom_constant<caf::atom("call")>;
 
 } // namespace herald::protocol
 

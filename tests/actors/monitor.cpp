@@ -198,4 +198,32 @@ CAF_TEST(a health check probes now and answers with the result) {
       [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
 }
 
+CAF_TEST(calls made for a client fail fast while the breaker is open) {
+  auto spec = db();
+  spec.interval_ms = 3600000; // no probe in the way of the trial call
+  start(spec);
+  published();
+  auto may_call = [&] {
+    bool out = false;
+    auto pending = self->request(m, caf::infinite, call_atom::value);
+    settle();
+    pending.receive([&](bool ok) { out = ok; },
+                    [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+    return out;
+  };
+  CAF_CHECK(may_call());
+  // Two failed calls open the breaker (failure_threshold 2), as probes do.
+  self->send(m, call_atom::value, false);
+  self->send(m, call_atom::value, false);
+  settle();
+  CAF_CHECK(status().state == breaker_state::open);
+  CAF_CHECK(!may_call());
+  // After open_ms one trial may go out; its success closes the breaker.
+  sched.advance_time(std::chrono::milliseconds{5000});
+  CAF_CHECK(may_call());
+  self->send(m, call_atom::value, true);
+  settle();
+  CAF_CHECK(status().state == breaker_state::closed);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -653,6 +653,7 @@ CAF_TEST(the example file documents every key and passes check config) {
     auto& a = c.permissions.rules[i];
     auto& b = defaults.permissions.rules[i];
     CAF_CHECK_EQUAL(a.scope, b.scope);
+    CAF_CHECK_EQUAL(a.resource_types, b.resource_types);
     CAF_REQUIRE_EQUAL(a.all_of.size(), b.all_of.size());
     for (size_t j = 0; j < a.all_of.size(); ++j) {
       CAF_CHECK_EQUAL(a.all_of[j].claim, b.all_of[j].claim);
