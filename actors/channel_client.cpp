@@ -1,6 +1,7 @@
 #include "actors/channel.hpp"
 
 #include "actors/clock.hpp"
+#include "actors/frame_budget.hpp"
 #include "actors/instrument.hpp"
 #include "protocol/channel_frame.hpp"
 #include "protocol/frames.hpp"
@@ -59,17 +60,14 @@ void push(self_ptr self, frame_ptr frame) {
 // The same budget and strikes as a `/ws` connection (PROTOCOL §4).
 bool within_budget(self_ptr self) {
   auto& st = self->state;
-  if (st.budget->take(steady_us())) {
-    st.strikes = 0;
+  switch (spend_frame_budget(*st.budget, st.strikes, *st.ctx, *st.sink)) {
+  case budget_verdict::pass:
     return true;
-  }
-  auto& metrics = st.ctx->metrics;
-  metrics.rate_limited.fetch_add(1, std::memory_order_relaxed);
-  if (++st.strikes > st.ctx->settings.limits.rate_strikes_to_close) {
-    metrics.rate_limit_closes.fetch_add(1, std::memory_order_relaxed);
+  case budget_verdict::closed:
     st.closing = true;
-    st.sink->close(ws::close_code::policy_violation, "rate limit exceeded");
     return false;
+  case budget_verdict::refuse:
+    break;
   }
   push(self,
        channel_error(codes::rate_limited, "too many frames; slow down", {}));

@@ -2,6 +2,7 @@
 
 #include "actors/clock.hpp"
 #include "actors/connection_delivery.hpp"
+#include "actors/frame_budget.hpp"
 #include "actors/instrument.hpp"
 #include "actors/router.hpp"
 #include "protocol/frames.hpp"
@@ -20,8 +21,6 @@ using namespace protocol;
 namespace {
 
 using self_ptr = connection_actor::stateful_pointer<connection_state>;
-
-constexpr uint16_t close_policy_violation = 1008;
 
 // Errors of one frame grouped by code, in the order codes first occur.
 struct rejections {
@@ -156,17 +155,14 @@ void unsubscribe(self_ptr self, const client_frame& frame) {
 // Returns false when the frame is over budget (and answers it).
 bool within_budget(self_ptr self, std::string_view text) {
   auto& st = self->state;
-  if (st.budget->take(steady_us())) {
-    st.strikes = 0;
+  switch (spend_frame_budget(*st.budget, st.strikes, *st.ctx, *st.sink)) {
+  case budget_verdict::pass:
     return true;
-  }
-  auto& metrics = st.ctx->metrics;
-  metrics.rate_limited.fetch_add(1, std::memory_order_relaxed);
-  if (++st.strikes > st.ctx->settings.limits.rate_strikes_to_close) {
-    metrics.rate_limit_closes.fetch_add(1, std::memory_order_relaxed);
+  case budget_verdict::closed:
     st.closing = true;
-    st.sink->close(close_policy_violation, "rate limit exceeded");
     return false;
+  case budget_verdict::refuse:
+    break;
   }
   // Echo the frame's action and id when it has them; parsing a frame is
   // what the client could make us do anyway.

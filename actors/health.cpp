@@ -120,6 +120,14 @@ void on_status(self_ptr self, service_status s) {
   refresh_layers(self);
 }
 
+// Counts the request and finds the service it names (null: unknown).
+health_state::record* lookup(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  count_message(self, st.counters);
+  auto it = st.services.find(name);
+  return it == st.services.end() ? nullptr : &it->second;
+}
+
 } // namespace
 
 std::string layer_topic(const std::string& layer) {
@@ -183,12 +191,10 @@ health_board(health_actor::stateful_pointer<health_state> self, context_ptr ctx,
                               st.maintenance, st.error_seq};
       },
       [=](probe_atom, const std::string& name) -> caf::result<service_status> {
-        auto& st = self->state;
-        count_message(self, st.counters);
-        auto it = st.services.find(name);
-        if (it == st.services.end())
+        auto* found = lookup(self, name);
+        if (found == nullptr)
           return make_error(health_errc::unknown_service);
-        auto& rec = it->second;
+        auto& rec = *found;
         if (rec.monitor && !rec.status.given_up)
           return self->delegate(rec.monitor, probe_atom::value);
         // A channel, or a monitor given up on: what the board knows.
@@ -196,20 +202,19 @@ health_board(health_actor::stateful_pointer<health_state> self, context_ptr ctx,
       },
       [=](reset_atom, const std::string& name,
           const std::string& who) -> caf::result<service_status> {
-        auto& st = self->state;
-        count_message(self, st.counters);
-        auto it = st.services.find(name);
-        if (it == st.services.end())
+        auto* found = lookup(self, name);
+        if (found == nullptr)
           return make_error(health_errc::unknown_service);
-        auto& rec = it->second;
+        auto& rec = *found;
         if (!rec.status.given_up) {
           if (rec.monitor)
             return self->delegate(rec.monitor, reset_atom::value, who);
           return rec.status; // a running channel: nothing to reset
         }
-        auto group = st.groups.find(rec.status.kind == "channel" ? "channels"
-                                                                 : "monitors");
-        if (group == st.groups.end())
+        auto& groups = self->state.groups;
+        auto group =
+            groups.find(rec.status.kind == "channel" ? "channels" : "monitors");
+        if (group == groups.end())
           return rec.status;
         // Shared: CAF calls response handlers const.
         auto rp = std::make_shared<caf::typed_response_promise<service_status>>(
@@ -235,12 +240,10 @@ health_board(health_actor::stateful_pointer<health_state> self, context_ptr ctx,
         return *rp;
       },
       [=](call_atom, const std::string& name) -> caf::result<bool> {
-        auto& st = self->state;
-        count_message(self, st.counters);
-        auto it = st.services.find(name);
-        if (it == st.services.end())
+        auto* found = lookup(self, name);
+        if (found == nullptr)
           return make_error(health_errc::unknown_service);
-        auto& rec = it->second;
+        auto& rec = *found;
         if (rec.status.given_up)
           return false;
         if (rec.monitor)

@@ -144,40 +144,47 @@ void http_session::refuse_unauthorized(request req, const std::string& why) {
   send(std::move(res));
 }
 
-void http_session::upgrade(request req, actors::connection_kind kind) {
+std::optional<protocol::identity>
+http_session::admit_upgrade(request& req, const char* what) {
   if (auto problem = handshake_problem(req)) {
     req.keep_alive(false);
     auto res =
         make_error(req, http::status::bad_request, "BAD_HANDSHAKE", *problem);
     res.set(http::field::sec_websocket_version, "13");
-    return send(std::move(res));
+    send(std::move(res));
+    return std::nullopt;
   }
   // A missing or bad token is answered 401 before upgrading.
-  auto verdict = authenticate(req, "ws upgrade");
-  if (auto* why = std::get_if<std::string>(&verdict))
-    return refuse_unauthorized(std::move(req), *why);
+  auto verdict = authenticate(req, what);
+  if (auto* why = std::get_if<std::string>(&verdict)) {
+    refuse_unauthorized(std::move(req), *why);
+    return std::nullopt;
+  }
+  return std::get<protocol::identity>(std::move(verdict));
+}
+
+template <class Spawn>
+void http_session::switch_to_ws(const request& req, protocol::identity who,
+                                Spawn&& how) {
   stream_.expires_never();
   auto key = req[http::field::sec_websocket_key];
   auto accept = protocol::ws::accept_key({key.data(), key.size()});
   // Bytes the client sent after its request belong to the WebSocket.
   auto early = beast::buffers_to_string(buffer_.data());
-  std::make_shared<ws_session>(stream_.release_socket(), ctx_,
-                               std::move(std::get<protocol::identity>(verdict)),
-                               kind)
+  std::make_shared<ws_session>(stream_.release_socket(), ctx_, std::move(who),
+                               std::forward<Spawn>(how))
       ->start(std::move(accept), std::move(early));
 }
 
+void http_session::upgrade(request req, actors::connection_kind kind) {
+  if (auto who = admit_upgrade(req, "ws upgrade"))
+    switch_to_ws(req, std::move(*who), kind);
+}
+
 void http_session::upgrade_channel(request req, const std::string& name) {
-  if (auto problem = handshake_problem(req)) {
-    req.keep_alive(false);
-    auto res =
-        make_error(req, http::status::bad_request, "BAD_HANDSHAKE", *problem);
-    res.set(http::field::sec_websocket_version, "13");
-    return send(std::move(res));
-  }
-  auto verdict = authenticate(req, "channel upgrade");
-  if (auto* why = std::get_if<std::string>(&verdict))
-    return refuse_unauthorized(std::move(req), *why);
+  auto who = admit_upgrade(req, "channel upgrade");
+  if (!who)
+    return;
   // Read again: the supervisor may have moved since the route was chosen.
   auto entry = ctx_->node->channels.find(name);
   using avail = actors::channel_directory::availability;
@@ -195,20 +202,13 @@ void http_session::upgrade_channel(request req, const std::string& name) {
       res.set(http::field::retry_after, "1");
     return send(std::move(res));
   }
-  stream_.expires_never();
-  auto key = req[http::field::sec_websocket_key];
-  auto accept = protocol::ws::accept_key({key.data(), key.size()});
-  auto early = beast::buffers_to_string(buffer_.data());
   auto spawn = [ctx = ctx_, name, handle = entry->handle](
                    actors::sink_ptr sink, protocol::identity who) {
     return actors::session_actor{
         actors::spawn_channel_client(*ctx->system, ctx->node, name, handle,
                                      std::move(who), std::move(sink))};
   };
-  std::make_shared<ws_session>(stream_.release_socket(), ctx_,
-                               std::move(std::get<protocol::identity>(verdict)),
-                               std::move(spawn))
-      ->start(std::move(accept), std::move(early));
+  switch_to_ws(req, std::move(*who), ws_session::spawner{std::move(spawn)});
 }
 
 void http_session::stream_events(request req) {

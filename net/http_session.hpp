@@ -31,6 +31,14 @@ private:
 
   void do_read();
   void on_read(error_code ec, std::size_t bytes);
+  /// Checks an upgrade's handshake and token; answers 400 or 401 and
+  /// returns none when one fails.
+  std::optional<protocol::identity> admit_upgrade(request& req,
+                                                  const char* what);
+  /// Answers 101 and hands the socket to a ws_session whose actor `how`
+  /// names (a connection kind, or a spawner).
+  template <class Spawn>
+  void switch_to_ws(const request& req, protocol::identity who, Spawn&& how);
   void upgrade(request req, actors::connection_kind kind);
   /// `/api/v69/ws/<name>` (docs/channels.md): 401, then 503 while the
   /// channel restarts or after its supervisor gave up on it.

@@ -203,12 +203,8 @@ health_channel_actor::behavior_type circuit_breaker_channel(self_ptr self,
              caf::actor_cast<health_listener_actor>(self));
   // A client that dies without saying so is forgotten all the same.
   self->set_down_handler([=](caf::down_msg& msg) {
-    auto& clients = self->state.clients;
-    for (auto it = clients.begin(); it != clients.end(); ++it)
-      if (it->second.client.handle.address() == msg.source) {
-        clients.erase(it);
-        return;
-      }
+    erase_client(self->state.clients, msg.source,
+                 [](const cb_client& c) { return c.client.handle; });
   });
   return {
       [=](open_atom, channel_client& c) {

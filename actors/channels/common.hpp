@@ -110,6 +110,18 @@ void refuse_error(Self* self, const context_ptr& ctx, const channel_client& to,
            "not available now: " + self->system().render(err), req);
 }
 
+/// Forgets the client whose actor is `who` (it died without saying so);
+/// `handle_of` reads a client's handle from a map value.
+template <class Map, class HandleOf>
+void erase_client(Map& clients, const caf::actor_addr& who,
+                  HandleOf handle_of) {
+  for (auto it = clients.begin(); it != clients.end(); ++it)
+    if (handle_of(it->second).address() == who) {
+      clients.erase(it);
+      return;
+    }
+}
+
 /// Spawn functions of the built-in channels, for the channels' supervisor.
 caf::actor spawn_circuit_breaker_channel(caf::actor_system& sys,
                                          context_ptr ctx, health_actor health,

@@ -298,13 +298,10 @@ ticking_channel_actor::behavior_type monitor_channel(self_ptr self,
   st.settings_json = config::describe_settings(st.ctx->settings);
   self->send(st.health, listen_atom::value,
              caf::actor_cast<health_listener_actor>(self));
+  // A client that dies without saying so is forgotten all the same.
   self->set_down_handler([=](caf::down_msg& msg) {
-    auto& clients = self->state.clients;
-    for (auto it = clients.begin(); it != clients.end(); ++it)
-      if (it->second.handle.address() == msg.source) {
-        clients.erase(it);
-        return;
-      }
+    erase_client(self->state.clients, msg.source,
+                 [](const channel_client& c) { return c.handle; });
   });
   self->delayed_send(
       self,
