@@ -2,6 +2,7 @@
 // Before CAF's test DSL, which defines a macro named `allow`.
 #include "actors/health.hpp"
 #include "actors/supervisor.hpp"
+#include "actors/tree.hpp"
 
 #include "tests/actors/fixture.hpp"
 #include <caf/test/dsl.hpp>
@@ -23,6 +24,15 @@ using boom_atom = caf::atom_constant<caf::atom("boom")>;
 caf::behavior crasher(caf::event_based_actor* self) {
   return {
       [=](boom_atom) { self->quit(caf::sec::runtime_error); },
+  };
+}
+
+// A prober whose probes all succeed.
+prober_actor::behavior_type fine_prober(prober_actor::pointer) {
+  return {
+      [](probe_atom, const probe_spec&) {
+        return probe_result{true, 1, "200"};
+      },
   };
 }
 
@@ -283,6 +293,66 @@ CAF_TEST(the recent errors ring keeps the newest) {
   CAF_CHECK_EQUAL(got[2].message, "failure 3");
   CAF_CHECK_EQUAL(got[0].seq, 5u);
   CAF_CHECK_EQUAL(ctx->metrics.health_errors.load(), 5u);
+}
+
+CAF_TEST(the registry shows each supervisor with its children) {
+  start(policy());
+  for (int i = 0; i < 3; ++i) {
+    crash_live_child();
+    advance(1000);
+  }
+  std::string state;
+  for (auto& row : ctx->registry.list())
+    if (row.kind == actor_kind::supervisor && row.name == "channels")
+      state = row.state;
+  CAF_CHECK_EQUAL(state, "drill:given_up(2 restarts)");
+}
+
+CAF_TEST(a killed monitor is restarted and the board reaches the new one) {
+  protocol::service_spec db;
+  db.name = "db";
+  db.layer = "data";
+  db.probe.how = probe_spec::kind::tcp;
+  db.probe.host = "127.0.0.1";
+  db.probe.port = 5432;
+  db.interval_ms = 3600000;
+  ctx->settings.services = {db};
+  ctx->settings.supervision = policy();
+  auto prober = sys.spawn(fine_prober);
+  auto group = monitor_group(ctx, prober, r, board);
+  CAF_REQUIRE_EQUAL(group.children.size(), 1u);
+  // Keep each monitor the group spawns, to kill it.
+  auto inner = group.children[0].spawn;
+  group.children[0].spawn = [inner, list = spawned](caf::actor_system& sys,
+                                                    uint64_t parent) {
+    list->push_back(inner(sys, parent));
+    return list->back();
+  };
+  sup = sys.spawn(group_supervisor, ctx, std::move(group), board, uint64_t{0});
+  settle();
+  auto probe_via_board = [&] {
+    service_status out;
+    auto pending = self->request(board, caf::infinite, probe_atom::value,
+                                 std::string{"db"});
+    settle();
+    pending.receive([&](service_status& s) { out = std::move(s); },
+                    [&](caf::error& err) { CAF_FAIL(sys.render(err)); });
+    return out;
+  };
+  CAF_CHECK_EQUAL(probe_via_board().probes, 2u); // start + this one
+  auto first = row().actor_id;
+  CAF_REQUIRE_EQUAL(spawned->size(), 1u);
+  caf::anon_send_exit(spawned->back(), caf::exit_reason::kill);
+  settle();
+  CAF_CHECK_EQUAL(row().state, "restarting");
+  advance(100);
+  CAF_CHECK_EQUAL(row().state, "running");
+  CAF_CHECK_NOT_EQUAL(row().actor_id, first);
+  // The new monitor told the board its handle: a fresh breaker, probing.
+  auto s = probe_via_board();
+  CAF_CHECK_EQUAL(s.probes, 2u);
+  CAF_CHECK_EQUAL(s.state, breaker_state::closed);
+  caf::anon_send_exit(prober, caf::exit_reason::user_shutdown);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
