@@ -45,8 +45,8 @@ std::vector<service_status> all_services(const health_state& st) {
 void record_error(self_ptr self, std::string kind, std::string source,
                   std::string message) {
   auto& st = self->state;
-  error_entry e{++st.error_seq, now_us(), std::move(kind), std::move(source),
-                std::move(message)};
+  error_entry e{++st.error_seq, now_us(), st.ctx->settings.node_name,
+                std::move(kind), std::move(source), std::move(message)};
   log_health()->warn("health: {} {}: {}", e.kind, e.source, e.message);
   st.ctx->metrics.health_errors.fetch_add(1, std::memory_order_relaxed);
   auto json = encode_error_entry(e);
@@ -68,6 +68,7 @@ void refresh_layers(self_ptr self) {
       continue;
     bool first = last.empty();
     last = l.status;
+    l.node = st.ctx->settings.node_name;
     auto json = encode_layer(l);
     // The first status of a layer is its starting point, not news.
     if (!first)
@@ -88,6 +89,8 @@ void alert(self_ptr self, const service_status& s, std::string message) {
   write_json_string(w, s.layer);
   w.Key("kind");
   write_json_string(w, s.kind);
+  w.Key("node");
+  write_json_string(w, st.ctx->settings.node_name);
   w.Key("severity");
   w.String("critical");
   w.Key("state");
@@ -266,6 +269,7 @@ health_board(health_actor::stateful_pointer<health_state> self, context_ptr ctx,
         auto& st = self->state;
         count_message(self, st.counters);
         m.since_us = now_us();
+        m.node = st.ctx->settings.node_name;
         st.maintenance = std::move(m);
         auto json = encode_maintenance(st.maintenance);
         log_health()->info("maintenance {} by {}",

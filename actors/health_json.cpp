@@ -66,6 +66,10 @@ void write_layer(json_writer& w, const layer_summary& l) {
   write_json_string(w, l.name);
   w.Key("status");
   write_json_string(w, l.status);
+  if (!l.node.empty()) {
+    w.Key("node");
+    write_json_string(w, l.node);
+  }
   w.Key("services");
   w.Uint(l.services);
   w.Key("closed");
@@ -81,6 +85,8 @@ void write_error(json_writer& w, const error_entry& e) {
   w.StartObject();
   w.Key("seq");
   w.Uint64(e.seq);
+  w.Key("node");
+  write_json_string(w, e.node);
   w.Key("at");
   write_time(w, e.at_us);
   w.Key("kind");
@@ -124,6 +130,8 @@ std::string encode_maintenance(const maintenance_state& m) {
       write_json_string(w, m.expected_end);
     w.Key("set_by");
     write_json_string(w, m.set_by);
+    w.Key("node");
+    write_json_string(w, m.node);
     w.Key("since");
     write_time(w, m.since_us);
     w.EndObject();

@@ -100,6 +100,7 @@ using group_supervisor_actor = caf::typed_actor<
 struct error_entry {
   uint64_t seq = 0;
   int64_t at_us = 0;
+  std::string node;   ///< where it happened
   std::string kind;   ///< crash, gave_up, breaker_open, refused
   std::string source; ///< the child, service or request concerned
   std::string message;
@@ -112,6 +113,7 @@ struct maintenance_state {
   std::string expected_end; ///< ISO-8601 UTC as given; empty: unknown
   std::string set_by;       ///< the admin's `sub`
   int64_t since_us = 0;     ///< when it was last set
+  std::string node;         ///< the node it was set on
 };
 
 /// A layer's status, derived from its services: healthy when every one is
@@ -119,6 +121,7 @@ struct maintenance_state {
 struct layer_summary {
   std::string name;
   std::string status = "healthy";
+  std::string node; ///< set on what the board publishes; empty: left out
   uint32_t services = 0;
   uint32_t closed = 0;
   uint32_t half_open = 0;

@@ -35,7 +35,8 @@ void publish(self_ptr self, const char* event_type, std::string data_json) {
 
 // An event's data: the service and its layer, then what `fill` adds.
 template <class Fill>
-std::string service_json(const service_spec& spec, Fill&& fill) {
+std::string service_json(const std::string& node, const service_spec& spec,
+                         Fill&& fill) {
   rapidjson::StringBuffer buf;
   json_writer w{buf};
   w.StartObject();
@@ -43,14 +44,17 @@ std::string service_json(const service_spec& spec, Fill&& fill) {
   write_json_string(w, spec.name);
   w.Key("layer");
   write_json_string(w, spec.layer);
+  // In a cluster every node probes from where it stands: say which.
+  w.Key("node");
+  write_json_string(w, node);
   fill(w);
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
 }
 
-std::string probe_json(const service_spec& spec, const probe_result& r,
-                       breaker_state state) {
-  return service_json(spec, [&](json_writer& w) {
+std::string probe_json(const std::string& node, const service_spec& spec,
+                       const probe_result& r, breaker_state state) {
+  return service_json(node, spec, [&](json_writer& w) {
     w.Key("ok");
     w.Bool(r.ok);
     w.Key("latency_ms");
@@ -62,9 +66,9 @@ std::string probe_json(const service_spec& spec, const probe_result& r,
   });
 }
 
-std::string transition_json(const service_spec& spec,
+std::string transition_json(const std::string& node, const service_spec& spec,
                             const breaker_transition& t) {
-  return service_json(spec, [&](json_writer& w) {
+  return service_json(node, spec, [&](json_writer& w) {
     w.Key("from");
     w.String(to_string(t.from));
     w.Key("to");
@@ -87,7 +91,8 @@ void settle(self_ptr self) {
   auto& b = *st.breaker;
   for (auto& t : b.take_transitions()) {
     st.ctx->metrics.breaker_transitions.fetch_add(1, std::memory_order_relaxed);
-    publish(self, "service.state", transition_json(st.spec, t));
+    publish(self, "service.state",
+            transition_json(st.ctx->settings.node_name, st.spec, t));
     st.status.reason = t.reason;
     st.status.changed_us = now_us();
   }
@@ -111,7 +116,8 @@ void record(self_ptr self, probe_result result) {
   }
   settle(self);
   publish(self, "service.probe",
-          probe_json(st.spec, result, st.breaker->state()));
+          probe_json(st.ctx->settings.node_name, st.spec, result,
+                     st.breaker->state()));
   st.status.last = std::move(result);
   report(self);
 }

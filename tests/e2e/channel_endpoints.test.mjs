@@ -82,6 +82,7 @@ describe('the circuit-breaker endpoint', () => {
     modes.api = 'fail';
     const alert = await c.next(isType('service:alert', (m) => m.data.service === 'api'), 3000, 'the alert');
     assert.equal(alert.data.severity, 'critical');
+    assert.equal(alert.data.node, 'e2e');
     assert.equal(alert.data.state, 'open');
     assert.match(alert.data.message, /2 consecutive failures/);
     const down = await c.next(isType('layer:status', (m) => m.data.layer === 'core'), 3000, 'core down');
@@ -239,10 +240,12 @@ describe('system topics on /ws', () => {
     mon.send({ type: 'set_maintenance', on: true, message: 'drill' });
     const [ev] = await adminWs.events(1, (e) => e.event_type === 'maintenance.status');
     assert.equal(ev.data.message, 'drill');
+    assert.equal(ev.data.node, 'e2e');
     modes.cache = 'fail';
     const [layer] = await adminWs.events(1, (e) => e.event_type === 'layer.status', 4000);
     assert.equal(layer.data.layer, 'data');
     assert.equal(layer.data.status, 'down');
+    assert.equal(layer.data.node, 'e2e');
     modes.cache = 'ok';
     mon.send({ type: 'set_maintenance', on: false });
   });

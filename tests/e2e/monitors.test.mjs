@@ -60,6 +60,7 @@ describe('service monitors', () => {
     assert.equal(probe.data.ok, true);
     assert.equal(probe.data.detail, '200');
     assert.equal(probe.data.state, 'closed');
+    assert.equal(probe.data.node, 'e2e');
 
     mode = 'fail';
     const opened = await c.next(isState('closed', 'open'), 3000, 'the breaker opening');
