@@ -64,7 +64,9 @@ void print_development_banner(const config::settings& cfg,
       << "  publish an event: examples/publish.sh customer_id:c1:call:x1 "
          "call.status '{\"status\":\"answered\"}'\n"
       << "  mint a token:     herald-ctl token --sub u1 --customer-id c1 "
-         "--roles admin\n\n"
+         "--roles admin\n"
+      << "  node health:      ws" << url.substr(4)
+      << "/api/v69/ws/monitor?token=<the token above> (docs/channels.md)\n\n"
       << std::flush;
 }
 
