@@ -1,3 +1,3 @@
-# Turns a text file into a C++ source defining `herald::net::embedded_page`.
+# Turns a text file into a C++ source defining `herald::net::<NAME>`.
 file(READ "${IN}" content)
-file(WRITE "${OUT}" "namespace herald::net {\nextern const char* const embedded_page;\nconst char* const embedded_page = R\"herald_page(${content})herald_page\";\n}\n")
+file(WRITE "${OUT}" "namespace herald::net {\nextern const char* const ${NAME};\nconst char* const ${NAME} = R\"herald_page(${content})herald_page\";\n}\n")

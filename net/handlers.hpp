@@ -30,6 +30,10 @@ response handle_metrics(net_context& ctx, const request& req);
 /// GET /: the example client page, embedded at build time.
 response handle_page(const request& req);
 
+/// GET /health: the health page (examples/web/health.html), a client of
+/// the monitor and circuit-breaker endpoints.
+response handle_health_page(const request& req);
+
 /// Routes a plain (non-upgrade) request.
 response route(net_context& ctx, const request& req);
 

@@ -6,6 +6,7 @@ namespace http = boost::beast::http;
 
 // Defined in the file CMake generates from examples/web/index.html.
 extern const char* const embedded_page;
+extern const char* const embedded_health_page;
 
 response handle_healthz(const request& req) {
   return make_response(req, http::status::ok, R"({"status":"ok"})");
@@ -53,6 +54,11 @@ response handle_page(const request& req) {
                        "text/html; charset=utf-8");
 }
 
+response handle_health_page(const request& req) {
+  return make_response(req, http::status::ok, embedded_health_page,
+                       "text/html; charset=utf-8");
+}
+
 response route(net_context& ctx, const request& req) {
   auto path =
       target_path(std::string_view{req.target().data(), req.target().size()});
@@ -73,6 +79,8 @@ response route(net_context& ctx, const request& req) {
     return handle_metrics(ctx, req);
   if ((path == "/" || path == "/index.html") && get)
     return handle_page(req);
+  if (path == "/health" && get)
+    return handle_health_page(req);
   if (path == "/ws")
     return make_error(req, http::status::upgrade_required, "UPGRADE_REQUIRED",
                       "/ws takes a WebSocket upgrade");

@@ -65,8 +65,7 @@ void print_development_banner(const config::settings& cfg,
          "call.status '{\"status\":\"answered\"}'\n"
       << "  mint a token:     herald-ctl token --sub u1 --customer-id c1 "
          "--roles admin\n"
-      << "  node health:      ws" << url.substr(4)
-      << "/api/v69/ws/monitor?token=<the token above> (docs/channels.md)\n\n"
+      << "  node health:      " << url << "/health?token=" << token << "\n\n"
       << std::flush;
 }
 
