@@ -44,6 +44,7 @@ frame_ptr channel_frame(std::string_view type, std::string_view data_json,
 /// An error frame (docs/channels.md).
 frame_ptr channel_error(std::string_view code, std::string_view message,
                         std::string_view request_type,
-                        const std::optional<std::string>& id = {});
+                        const std::optional<std::string>& id = {},
+                        std::string_view frame_type = "error");
 
 } // namespace herald::actors

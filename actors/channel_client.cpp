@@ -25,10 +25,11 @@ frame_ptr channel_frame(std::string_view type, std::string_view data_json,
 
 frame_ptr channel_error(std::string_view code, std::string_view message,
                         std::string_view request_type,
-                        const std::optional<std::string>& id) {
+                        const std::optional<std::string>& id,
+                        std::string_view frame_type) {
   return std::make_shared<const std::string>(ws::encode_frame(
-      ws::opcode::text,
-      encode_channel_error(code, message, request_type, now_us(), id)));
+      ws::opcode::text, encode_channel_error(code, message, request_type,
+                                             now_us(), id, frame_type)));
 }
 
 namespace {
@@ -79,7 +80,8 @@ channel_client_actor::behavior_type channel_client_behavior(
     std::shared_ptr<const protocol::identity> who, sink_ptr sink) {
   auto& st = self->state;
   st.counters =
-      enroll(self, ctx, actor_kind::connection, who->sub + "@" + channel, 0);
+      enroll(self, ctx, actor_kind::connection,
+             (who->anonymous() ? "(anonymous)" : who->sub) + "@" + channel, 0);
   auto& limits = ctx->settings.limits;
   st.budget.emplace(limits.rate_per_second, limits.rate_burst);
   st.ctx = std::move(ctx);

@@ -9,6 +9,8 @@
 #include "protocol/messages.hpp"
 #include "protocol/position_vector.hpp"
 
+#include "herald/sdk.hpp"
+
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -170,19 +172,13 @@ using session_actor =
 using channel_client_actor =
     session_actor::extend<caf::reacts_to<protocol::push_atom, frame_ptr>>;
 
-/// A client as its channel knows it.
-struct channel_client {
-  uint64_t id = 0;
-  std::shared_ptr<const protocol::identity> who;
-  channel_client_actor handle;
-};
+/// A client as its channel knows it (the plugin SDK's type: built-in and
+/// plugin channels see their clients alike).
+using channel_client = sdk::client;
 
-/// What every channel actor takes; a channel may take more (the built-in
-/// ones also listen to the health board).
-using channel_actor = caf::typed_actor<
-    caf::reacts_to<protocol::open_atom, channel_client>,
-    caf::reacts_to<protocol::frame_atom, uint64_t, std::string>,
-    caf::reacts_to<protocol::closed_atom, uint64_t>>;
+/// What every channel actor takes (herald/sdk.hpp); a channel may take
+/// more (the built-in ones also listen to the health board).
+using channel_actor = sdk::channel_actor;
 
 /// A stable 64-bit key for a pattern (FNV-1a), computed the same way by
 /// the topic actor and the connection, so deliveries need not carry the
@@ -198,5 +194,3 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::replay_answer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::sync_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::presence_answer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<herald::protocol::event_ptr>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::channel_client)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::actors::frame_ptr)

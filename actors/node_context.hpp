@@ -49,6 +49,8 @@ public:
   struct entry {
     availability state = availability::restarting;
     channel_actor handle; ///< set while up
+    /// false: a public endpoint, open without a token (herald/sdk.hpp).
+    bool requires_identity = true;
   };
 
   void set(const std::string& name, entry e) {

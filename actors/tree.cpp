@@ -1,9 +1,13 @@
 #include "actors/tree.hpp"
 
+#include "actors/channel.hpp"
 #include "actors/channels/common.hpp"
+#include "actors/instrument.hpp"
 #include "actors/monitor.hpp"
 
 #include <caf/all.hpp>
+
+#include <spdlog/spdlog.h>
 
 namespace herald::actors {
 
@@ -24,41 +28,154 @@ group_spec monitor_group(const context_ptr& ctx, prober_actor prober,
   return group;
 }
 
-group_spec channel_group(const context_ptr& ctx, health_actor health) {
-  group_spec group{"channels", ctx->settings.supervision, {}};
-  auto add = [&](std::string name,
-                 std::function<caf::actor(caf::actor_system&, uint64_t)> fn) {
-    child_spec c;
-    c.name = name;
-    c.layer = "channels";
-    c.kind = "channel";
-    c.report_status = true;
-    c.spawn = std::move(fn);
-    c.on_change = [ctx, name](const child_row& row, const caf::actor& h) {
-      using avail = channel_directory::availability;
-      channel_directory::entry e;
-      e.state = row.state == "running"    ? avail::up
-                : row.state == "given_up" ? avail::tripped
-                                          : avail::restarting;
-      if (e.state == avail::up)
-        e.handle = caf::actor_cast<channel_actor>(h);
-      ctx->channels.set(name, std::move(e));
-    };
-    group.children.push_back(std::move(c));
+namespace {
+
+// A built-in channel's descriptor: its spawn function closes over what the
+// node gives built-ins (the health board, the parent id comes later).
+using builtin_spawn =
+    std::function<caf::actor(caf::actor_system&, uint64_t parent)>;
+
+// The supervisor's id reaches a built-in through the host's endpoint
+// field's neighbour: built-ins read it from `parent_of`.
+struct builtin_config {
+  builtin_spawn spawn;
+};
+
+channel_source builtin(std::string name, builtin_spawn spawn) {
+  auto d = std::make_shared<sdk::descriptor>();
+  d->name = name;
+  d->endpoints.push_back({name, true});
+  d->spawn = [](caf::actor_system&, const sdk::host&) -> caf::actor {
+    return nullptr; // replaced by channel_group, which knows the parent
   };
+  channel_source src;
+  src.descriptor = std::move(d);
+  src.config =
+      std::make_shared<const builtin_config>(builtin_config{std::move(spawn)});
+  src.builtin = true;
+  return src;
+}
+
+// A channel that failed to spawn (its spawn function threw or returned
+// nothing) still gives its supervisor a child to watch: one that dies at
+// once with the reason, so the restart policy applies as to a crash.
+caf::actor failed_child(caf::actor_system& sys, std::string why) {
+  return sys.spawn([why](caf::event_based_actor* self) {
+    self->quit(caf::make_error(caf::sec::runtime_error, why));
+  });
+}
+
+sdk::host make_host(const context_ptr& ctx, const channel_source& src,
+                    const std::string& endpoint, const channel_wiring& wiring,
+                    uint64_t parent) {
+  sdk::host h;
+  h.endpoint = endpoint;
+  h.node_name = ctx->settings.node_name;
+  h.node = wiring.node;
+  h.store = wiring.store;
+  h.config = src.config;
+  h.make_frame = [](std::string_view type, std::string_view data,
+                    const std::optional<std::string>& id) {
+    return channel_frame(type, data, id);
+  };
+  h.make_error = [](std::string_view type, std::string_view code,
+                    std::string_view message, std::string_view request,
+                    const std::optional<std::string>& id) {
+    return channel_error(code, message, request, id, type);
+  };
+  h.enroll = [ctx, parent](caf::actor a, std::string name) {
+    if (!ctx->settings.actor_counters || !a)
+      return;
+    auto id = a.id();
+    ctx->registry.enroll(id, actor_kind::channel, std::move(name), parent);
+    a->attach_functor([ctx, id] { ctx->registry.retire(id); });
+  };
+  return h;
+}
+
+} // namespace
+
+std::vector<channel_source> builtin_channels(const context_ptr& ctx,
+                                             health_actor health) {
+  std::vector<channel_source> out;
   auto& ch = ctx->settings.channels;
   if (ch.circuit_breaker)
-    add("circuit-breaker", [=](caf::actor_system& sys, uint64_t parent) {
+    out.push_back(builtin("circuit-breaker", [=](caf::actor_system& sys,
+                                                 uint64_t parent) {
       return channels::spawn_circuit_breaker_channel(sys, ctx, health, parent);
-    });
+    }));
   if (ch.monitor)
-    add("monitor", [=](caf::actor_system& sys, uint64_t parent) {
-      return channels::spawn_monitor_channel(sys, ctx, health, parent);
-    });
+    out.push_back(
+        builtin("monitor", [=](caf::actor_system& sys, uint64_t parent) {
+          return channels::spawn_monitor_channel(sys, ctx, health, parent);
+        }));
   if (ch.drill)
-    add("drill", [=](caf::actor_system& sys, uint64_t parent) {
-      return channels::spawn_drill_channel(sys, ctx, parent);
-    });
+    out.push_back(
+        builtin("drill", [=](caf::actor_system& sys, uint64_t parent) {
+          return channels::spawn_drill_channel(sys, ctx, parent);
+        }));
+  return out;
+}
+
+std::vector<std::string> builtin_endpoints(const config::settings& cfg) {
+  std::vector<std::string> out;
+  if (cfg.channels.circuit_breaker)
+    out.emplace_back("circuit-breaker");
+  if (cfg.channels.monitor)
+    out.emplace_back("monitor");
+  if (cfg.channels.drill)
+    out.emplace_back("drill");
+  return out;
+}
+
+group_spec channel_group(const context_ptr& ctx,
+                         const std::vector<channel_source>& sources,
+                         const channel_wiring& wiring) {
+  group_spec group{"channels", ctx->settings.supervision, {}};
+  for (auto& src : sources) {
+    for (auto& ep : src.descriptor->endpoints) {
+      child_spec c;
+      c.name = ep.name;
+      c.layer = "channels";
+      c.kind = "channel";
+      c.report_status = true;
+      auto endpoint = ep.name;
+      c.spawn = [=](caf::actor_system& sys, uint64_t parent) -> caf::actor {
+        if (src.builtin)
+          return std::static_pointer_cast<const builtin_config>(src.config)
+              ->spawn(sys, parent);
+        caf::actor h;
+        try {
+          h = src.descriptor->spawn(
+              sys, make_host(ctx, src, endpoint, wiring, parent));
+        } catch (const std::exception& e) {
+          return failed_child(sys, "spawn threw: " + std::string{e.what()});
+        }
+        if (!h)
+          return failed_child(sys, "spawn returned no actor");
+        if (ctx->settings.actor_counters) {
+          auto id = h.id();
+          ctx->registry.enroll(id, actor_kind::channel,
+                               src.descriptor->name + ":" + endpoint, parent);
+          h->attach_functor([ctx, id] { ctx->registry.retire(id); });
+        }
+        return h;
+      };
+      c.on_change = [ctx, endpoint, open = !ep.requires_identity](
+                        const child_row& row, const caf::actor& h) {
+        using avail = channel_directory::availability;
+        channel_directory::entry e;
+        e.state = row.state == "running"    ? avail::up
+                  : row.state == "given_up" ? avail::tripped
+                                            : avail::restarting;
+        if (e.state == avail::up)
+          e.handle = caf::actor_cast<channel_actor>(h);
+        e.requires_identity = !open;
+        ctx->channels.set(endpoint, std::move(e));
+      };
+      group.children.push_back(std::move(c));
+    }
+  }
   return group;
 }
 

@@ -74,6 +74,12 @@ void write_value(writer& w, const detail::field& f) {
         } else if constexpr (std::is_same_v<
                                  T, std::vector<protocol::service_spec>>) {
           write_services(w, *p);
+        } else if constexpr (std::is_same_v<T, std::vector<plugin_entry>>) {
+          // Paths and names only: a plugin's section may hold secrets.
+          w.StartArray();
+          for (auto& e : *p)
+            write_str(w, e.name.empty() ? e.path : e.name + "@" + e.path);
+          w.EndArray();
         } else if constexpr (std::is_same_v<
                                  T, std::vector<protocol::history_rule>>) {
           w.StartArray();

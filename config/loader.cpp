@@ -305,6 +305,11 @@ std::string check_whole(const settings& cfg) {
                         + "' is taken by the channel endpoint /api/v69/ws/"
                         + name);
   }
+  if (cfg.store.kind == "postgres" && cfg.store.postgres_url.empty())
+    return error_line("store.postgres.url: required when store.kind is "
+                      "postgres");
+  if (cfg.store.kind == "sqlite" && cfg.store.sqlite_path.empty())
+    return error_line("store.sqlite.path: must name a file");
   if (cfg.auth.jwt.hs256_secret.empty()
       && cfg.auth.rs256_public_key_file.empty())
     return error_line("auth.jwt.hs256_secret: required (or "

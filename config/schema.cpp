@@ -245,6 +245,7 @@ std::vector<key_spec> make_table() {
   add_cluster_keys(t);
   add_service_keys(t);
   add_supervision_keys(t);
+  add_plugin_keys(t);
   t.push_back(choice(
       "log.level", [](settings& s) -> field { return &s.log.level; },
       {"trace", "debug", "info", "warn", "error", "off"},

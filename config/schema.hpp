@@ -25,12 +25,12 @@ enum class kind { string, choice, integer, real, boolean, string_list, object };
 static_assert(std::is_same_v<unsigned, uint32_t>);
 
 /// The settings field a key writes to.
-using field = std::variant<std::string*, bool*, uint16_t*, uint32_t*, uint64_t*,
-                           int64_t*, double*, std::vector<std::string>*,
-                           protocol::permission_rules*,
-                           std::vector<protocol::history_rule>*,
-                           std::vector<protocol::schema_binding>*,
-                           std::vector<protocol::service_spec>*>;
+using field = std::variant<
+    std::string*, bool*, uint16_t*, uint32_t*, uint64_t*, int64_t*, double*,
+    std::vector<std::string>*, protocol::permission_rules*,
+    std::vector<protocol::history_rule>*,
+    std::vector<protocol::schema_binding>*,
+    std::vector<protocol::service_spec>*, std::vector<plugin_entry>*>;
 
 /// One configuration key.
 struct key_spec {

@@ -159,4 +159,7 @@ void add_service_keys(std::vector<key_spec>& t);
 /// The supervision.*, health.* and channels.* keys (schema_services.cpp).
 void add_supervision_keys(std::vector<key_spec>& t);
 
+/// plugins.* and store.* (schema_plugins.cpp).
+void add_plugin_keys(std::vector<key_spec>& t);
+
 } // namespace herald::config::detail

@@ -121,6 +121,30 @@ struct channel_settings {
   bool drill = false; ///< channels.drill.enabled
 };
 
+/// One entry of plugins.load (docs/plugins.md).
+struct plugin_entry {
+  std::string path;               ///< a file name is looked up in plugins.dir
+  std::string name;               ///< when set, the plugin must be named so
+  std::string config_json = "{}"; ///< its `config` section, as JSON text
+};
+
+/// plugins.*: the channel plugins the node loads at start.
+struct plugin_settings {
+  std::string dir; ///< plugins.dir; empty: next to heraldd
+  std::vector<plugin_entry> load = {
+      {"herald_market.so", "market", "{}"},
+      {"herald_system_settings.so", "system-settings", "{}"},
+      {"herald_notifications.so", "notifications", "{}"}};
+};
+
+/// store.*: where plugins keep state (docs/stores.md).
+struct store_settings {
+  std::string kind = "sqlite";           ///< store.kind: sqlite, postgres
+  std::string sqlite_path = "herald.db"; ///< store.sqlite.path
+  std::string postgres_url; ///< store.postgres.url (a libpq connection string)
+  uint32_t connect_timeout_ms = 5000; ///< store.connect_timeout_ms
+};
+
 struct settings {
   std::string node_name = "herald-1"; ///< node.name
   listen_settings listen;
@@ -142,6 +166,8 @@ struct settings {
   supervision_settings supervision;
   health_settings health;
   channel_settings channels;
+  plugin_settings plugins;
+  store_settings store;
   bool actor_counters = true;        ///< metrics.actor_counters
   uint32_t shutdown_grace_ms = 5000; ///< shutdown.grace_ms
   /// True when no configuration file was given: the node runs on the

@@ -145,7 +145,8 @@ void http_session::refuse_unauthorized(request req, const std::string& why) {
 }
 
 std::optional<protocol::identity>
-http_session::admit_upgrade(request& req, const char* what) {
+http_session::admit_upgrade(request& req, const char* what,
+                            bool identity_optional) {
   if (auto problem = handshake_problem(req)) {
     req.keep_alive(false);
     auto res =
@@ -154,6 +155,13 @@ http_session::admit_upgrade(request& req, const char* what) {
     send(std::move(res));
     return std::nullopt;
   }
+  // A public endpoint takes clients without a token; a token it is given
+  // must still be good.
+  if (identity_optional && !bearer(req)
+      && query_param({req.target().data(), req.target().size()}, "token")
+             .value_or("")
+             .empty())
+    return protocol::identity{};
   // A missing or bad token is answered 401 before upgrading.
   auto verdict = authenticate(req, what);
   if (auto* why = std::get_if<std::string>(&verdict)) {
@@ -182,7 +190,9 @@ void http_session::upgrade(request req, actors::connection_kind kind) {
 }
 
 void http_session::upgrade_channel(request req, const std::string& name) {
-  auto who = admit_upgrade(req, "channel upgrade");
+  auto known = ctx_->node->channels.find(name);
+  auto who =
+      admit_upgrade(req, "channel upgrade", known && !known->requires_identity);
   if (!who)
     return;
   // Read again: the supervisor may have moved since the route was chosen.

@@ -32,9 +32,10 @@ private:
   void do_read();
   void on_read(error_code ec, std::size_t bytes);
   /// Checks an upgrade's handshake and token; answers 400 or 401 and
-  /// returns none when one fails.
-  std::optional<protocol::identity> admit_upgrade(request& req,
-                                                  const char* what);
+  /// returns none when one fails. With `identity_optional` (a public
+  /// channel endpoint) a request without a token is anonymous.
+  std::optional<protocol::identity>
+  admit_upgrade(request& req, const char* what, bool identity_optional = false);
   /// Answers 101 and hands the socket to a ws_session whose actor `how`
   /// names (a connection kind, or a spawner).
   template <class Spawn>

@@ -92,7 +92,8 @@ std::string encode_channel_error(std::string_view code,
                                  std::string_view message,
                                  std::string_view request_type,
                                  int64_t timestamp_us,
-                                 const std::optional<std::string>& id) {
+                                 const std::optional<std::string>& id,
+                                 std::string_view frame_type) {
   rapidjson::StringBuffer buf;
   json_writer w{buf};
   w.StartObject();
@@ -105,7 +106,7 @@ std::string encode_channel_error(std::string_view code,
     write_json_string(w, request_type);
   }
   w.EndObject();
-  return encode_channel_frame("error", {buf.GetString(), buf.GetSize()},
+  return encode_channel_frame(frame_type, {buf.GetString(), buf.GetSize()},
                               timestamp_us, id);
 }
 

@@ -58,11 +58,13 @@ std::string encode_channel_frame(std::string_view type,
 
 /// `{"type":"error","data":{"code":..,"message":..,"request":..},
 /// "timestamp":..,"id":..}`; `request` (the refused frame's type) is
-/// omitted when empty.
+/// omitted when empty. An endpoint whose seed names its errors otherwise
+/// (market-data's `ERROR`) passes that `frame_type`.
 std::string encode_channel_error(std::string_view code,
                                  std::string_view message,
                                  std::string_view request_type,
                                  int64_t timestamp_us,
-                                 const std::optional<std::string>& id = {});
+                                 const std::optional<std::string>& id = {},
+                                 std::string_view frame_type = "error");
 
 } // namespace herald::protocol

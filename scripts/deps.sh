@@ -5,8 +5,10 @@
 set -euo pipefail
 
 build_packages=(g++ cmake ninja-build libcaf-dev libboost-dev rapidjson-dev
-  libspdlog-dev libssl-dev libbenchmark-dev libjemalloc-dev)
-test_packages=(chromium tmux curl iproute2) # iproute2: the cluster partition suite (ip netns)
+  libspdlog-dev libssl-dev libbenchmark-dev libjemalloc-dev
+  libsqlite3-dev libpq-dev) # the stores (docs/stores.md)
+test_packages=(chromium tmux curl iproute2 # iproute2: the cluster partition suite (ip netns)
+  postgresql) # the PostgreSQL store tests start a throwaway server
 
 want=("${build_packages[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_packages[@]}")

@@ -8,5 +8,15 @@ build="${HERALD_BUILD_DIR:-$here/build}"
 "$here/scripts/deps.sh" --test
 cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)"
+# A throwaway PostgreSQL for the store tests (unit.actors, e2e.stores);
+# where none can start, those tests say SKIPPED and check SQLite alone.
+pg_dir=$(mktemp -d /tmp/herald-pg.XXXXXX)
+trap 'bash "$here/scripts/pg_test_server.sh" stop "$pg_dir"' EXIT
+if url=$(bash "$here/scripts/pg_test_server.sh" start "$pg_dir" 55439 2>"$pg_dir.err"); then
+  export HERALD_TEST_POSTGRES_URL="$url"
+  echo "test: PostgreSQL for the store tests at $url"
+else
+  echo "test: SKIPPING the PostgreSQL store tests: no server ($(tail -1 "$pg_dir.err"))"
+fi
 cd "$build"
 ctest --output-on-failure --timeout 600 "$@"

@@ -2,6 +2,9 @@
 // system and the root supervisor, opens the public listener, and shuts
 // down cleanly on SIGTERM/SIGINT.
 
+#include "actors/plugins/loader.hpp"
+#include "actors/plugins/node_bridge.hpp"
+#include "actors/store/store_actor.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/tree.hpp"
 #include "cluster_start.hpp"
@@ -119,6 +122,23 @@ int main(int argc, char** argv) {
                 b.schema->path(), uri);
   }
 
+  // Channel plugins (docs/plugins.md) load before anything starts: one
+  // that cannot be used stops the node here, with its line.
+  auto plugins_loaded =
+      actors::load_plugins(cfg, actors::builtin_endpoints(cfg));
+  if (auto* error = std::get_if<std::string>(&plugins_loaded)) {
+    std::cerr << *error << '\n';
+    return 2;
+  }
+  auto plugins = std::get<std::vector<actors::loaded_plugin>>(plugins_loaded);
+  for (auto& p : plugins) {
+    std::string eps;
+    for (auto& e : p.descriptor->endpoints)
+      eps += (eps.empty() ? "" : ", ") + e.name;
+    log->info("plugin {} loaded from {} (endpoints: {})", p.descriptor->name,
+              p.path, eps);
+  }
+
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.threads.actors));
   caf_cfg.set("scheduler.policy", cfg.threads.scheduler == "stealing"
@@ -193,8 +213,36 @@ int main(int argc, char** argv) {
                 spec.interval_ms);
     start_group(actors::monitor_group(node, prober, router, health));
   }
-  // The channel endpoints (docs/channels.md) under theirs.
-  auto channels = actors::channel_group(node, health);
+  // What plugins are given: the store (opened now, so a bad one stops the
+  // start) and the bridge to the router and the health board. Both
+  // escalate: a node whose store actor died cannot keep its promises.
+  actors::channel_wiring wiring;
+  if (!plugins.empty()) {
+    auto store = actors::spawn_store(sys, node);
+    if (auto* error = std::get_if<std::string>(&store)) {
+      std::cerr << *error << '\n';
+      caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+      return 2;
+    }
+    wiring.store = std::get<sdk::store_actor>(std::move(store));
+    wiring.node = actors::spawn_node_bridge(sys, node, router, health);
+    log->info("store: {}", cfg.store.kind == "postgres"
+                               ? std::string{"postgres"}
+                               : "sqlite " + cfg.store.sqlite_path);
+    caf::anon_send(supervisor, protocol::adopt_atom::value,
+                   std::string{"store"},
+                   caf::actor_cast<caf::actor>(wiring.store));
+    caf::anon_send(supervisor, protocol::adopt_atom::value,
+                   std::string{"plugin bridge"},
+                   caf::actor_cast<caf::actor>(wiring.node));
+  }
+  // The channel endpoints (docs/channels.md, docs/plugins.md) under theirs.
+  auto sources = actors::builtin_channels(node, health);
+  for (auto& p : plugins)
+    sources.push_back({std::shared_ptr<const sdk::descriptor>(
+                           p.descriptor, [](const sdk::descriptor*) {}),
+                       p.config, false});
+  auto channels = actors::channel_group(node, sources, wiring);
   if (!channels.children.empty())
     start_group(std::move(channels));
 
@@ -277,6 +325,10 @@ int main(int argc, char** argv) {
   // The root first: it stops escalating, then takes the tree down (the
   // member's exit, sent after, reaches it after its own).
   caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+  if (wiring.node)
+    caf::anon_send_exit(wiring.node, caf::exit_reason::user_shutdown);
+  if (wiring.store)
+    caf::anon_send_exit(wiring.store, caf::exit_reason::user_shutdown);
   if (member) {
     // A clean leave: the member says goodbye to the others; give the
     // middleman a moment to put it on the wire.

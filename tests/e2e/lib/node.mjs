@@ -48,6 +48,8 @@ export function baseConfig() {
     ws: { close_timeout_ms: 1000 },
     shutdown: { grace_ms: 2000 },
     log: { level: 'info' },
+    // Suites about plugins load them themselves (plugins.test.mjs).
+    plugins: { load: [] },
   };
 }
 
