@@ -6,19 +6,8 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startNode, connect, hs256, ids, publishOk, publishBatch, sleep } from './lib/index.mjs';
+import { startNode, connect, hs256, ids, publishOk, publishBatch, sleep, stockPlugins } from './lib/index.mjs';
 
-export const stockPlugins = (overrides = {}) => [
-  { path: 'herald_market.so', config: overrides.market ?? { max_symbols: 3 } },
-  { path: 'herald_system_settings.so', config: overrides.settings ?? {
-    defaults: [
-      { key: 'ui.theme', category: 'ui', value: 'dark', description: 'colour scheme' },
-      { key: 'ui.banner', category: 'ui', value: null },
-      { key: 'limits.max_upload_mb', category: 'limits', value: 25 },
-    ],
-  } },
-  { path: 'herald_notifications.so', config: overrides.notifications ?? { batch_window_ms: 150 } },
-];
 
 let node;
 const url = (name) => `${node.url.replace('http', 'ws')}/api/v69/ws/${name}`;

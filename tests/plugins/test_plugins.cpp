@@ -1,6 +1,7 @@
 // Plugins the loader must refuse (tests/e2e/plugins.test.mjs): one built
-// for another ABI, one claiming a name already taken, one whose spawn
-// throws. Each is this file built with a different TEST_PLUGIN_KIND.
+// for another ABI, one claiming a name already taken, one claiming a
+// built-in endpoint, one whose spawn throws. Each is this file built with a
+// different TEST_PLUGIN_KIND.
 
 #include "herald/sdk.hpp"
 
@@ -25,6 +26,9 @@ herald::sdk::descriptor make() {
 #elif TEST_PLUGIN_KIND == 2
   d.name = "market"; // the stock plugin's name
   d.endpoints = {{"market-copy", true}};
+#elif TEST_PLUGIN_KIND == 4
+  d.name = "squatter";
+  d.endpoints = {{"monitor", true}}; // the built-in monitor's endpoint
 #else
   d.name = "thrower";
   d.endpoints = {{"thrower", true}};

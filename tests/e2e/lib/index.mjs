@@ -4,6 +4,7 @@ export * from './tokens.mjs';
 export * from './client.mjs';
 export * from './http.mjs';
 export * from './cluster.mjs';
+export * from './plugins.mjs';
 
 import { randomUUID } from 'node:crypto';
 /** A short unique suffix, so events and ids never collide across tests. */
