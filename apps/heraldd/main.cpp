@@ -243,8 +243,22 @@ int main(int argc, char** argv) {
                            p.descriptor, [](const sdk::descriptor*) {}),
                        p.config, false});
   auto channels = actors::channel_group(node, sources, wiring);
+  std::vector<std::string> endpoints;
+  for (auto& c : channels.children)
+    endpoints.push_back(c.name);
   if (!channels.children.empty())
     start_group(std::move(channels));
+  // The supervisor starts its children after it answers: wait (bounded,
+  // start-up only) until each endpoint takes sessions, so that a client
+  // connecting once the node says it listens never finds one missing.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  for (auto& name : endpoints)
+    while (std::chrono::steady_clock::now() < until) {
+      auto e = node->channels.find(name);
+      if (e && e->state == actors::channel_directory::availability::up)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
 
   starter.reset();
 
