@@ -45,7 +45,7 @@ std::vector<service_status> all_services(const health_state& st) {
 void record_error(self_ptr self, std::string kind, std::string source,
                   std::string message) {
   auto& st = self->state;
-  error_entry e{++st.error_seq, now_us(), st.ctx->settings.node_name,
+  error_entry e{++st.error_seq,  now_us(),          st.ctx->settings.node_name,
                 std::move(kind), std::move(source), std::move(message)};
   log_health()->warn("health: {} {}: {}", e.kind, e.source, e.message);
   st.ctx->metrics.health_errors.fetch_add(1, std::memory_order_relaxed);

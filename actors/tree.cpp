@@ -31,27 +31,16 @@ group_spec monitor_group(const context_ptr& ctx, prober_actor prober,
 namespace {
 
 // A built-in channel's descriptor: its spawn function closes over what the
-// node gives built-ins (the health board, the parent id comes later).
-using builtin_spawn =
-    std::function<caf::actor(caf::actor_system&, uint64_t parent)>;
-
-// The supervisor's id reaches a built-in through the host's endpoint
-// field's neighbour: built-ins read it from `parent_of`.
-struct builtin_config {
-  builtin_spawn spawn;
-};
-
-channel_source builtin(std::string name, builtin_spawn spawn) {
+// node gives built-ins (the health board) and takes the rest from the host.
+channel_source
+builtin(std::string name,
+        std::function<caf::actor(caf::actor_system&, const sdk::host&)> spawn) {
   auto d = std::make_shared<sdk::descriptor>();
   d->name = name;
   d->endpoints.push_back({name, true});
-  d->spawn = [](caf::actor_system&, const sdk::host&) -> caf::actor {
-    return nullptr; // replaced by channel_group, which knows the parent
-  };
+  d->spawn = std::move(spawn);
   channel_source src;
   src.descriptor = std::move(d);
-  src.config =
-      std::make_shared<const builtin_config>(builtin_config{std::move(spawn)});
   src.builtin = true;
   return src;
 }
@@ -71,6 +60,7 @@ sdk::host make_host(const context_ptr& ctx, const channel_source& src,
   sdk::host h;
   h.endpoint = endpoint;
   h.node_name = ctx->settings.node_name;
+  h.supervisor_id = parent;
   h.node = wiring.node;
   h.store = wiring.store;
   h.config = src.config;
@@ -100,19 +90,20 @@ std::vector<channel_source> builtin_channels(const context_ptr& ctx,
   std::vector<channel_source> out;
   auto& ch = ctx->settings.channels;
   if (ch.circuit_breaker)
-    out.push_back(builtin("circuit-breaker", [=](caf::actor_system& sys,
-                                                 uint64_t parent) {
-      return channels::spawn_circuit_breaker_channel(sys, ctx, health, parent);
-    }));
+    out.push_back(builtin("circuit-breaker",
+                          [=](caf::actor_system& sys, const sdk::host& h) {
+                            return channels::spawn_circuit_breaker_channel(
+                                sys, ctx, health, h.supervisor_id);
+                          }));
   if (ch.monitor)
-    out.push_back(
-        builtin("monitor", [=](caf::actor_system& sys, uint64_t parent) {
-          return channels::spawn_monitor_channel(sys, ctx, health, parent);
-        }));
+    out.push_back(builtin("monitor", [=](caf::actor_system& sys,
+                                         const sdk::host& h) {
+      return channels::spawn_monitor_channel(sys, ctx, health, h.supervisor_id);
+    }));
   if (ch.drill)
     out.push_back(
-        builtin("drill", [=](caf::actor_system& sys, uint64_t parent) {
-          return channels::spawn_drill_channel(sys, ctx, parent);
+        builtin("drill", [=](caf::actor_system& sys, const sdk::host& h) {
+          return channels::spawn_drill_channel(sys, ctx, h.supervisor_id);
         }));
   return out;
 }
@@ -141,24 +132,18 @@ group_spec channel_group(const context_ptr& ctx,
       c.report_status = true;
       auto endpoint = ep.name;
       c.spawn = [=](caf::actor_system& sys, uint64_t parent) -> caf::actor {
-        if (src.builtin)
-          return std::static_pointer_cast<const builtin_config>(src.config)
-              ->spawn(sys, parent);
+        auto host = make_host(ctx, src, endpoint, wiring, parent);
         caf::actor h;
         try {
-          h = src.descriptor->spawn(
-              sys, make_host(ctx, src, endpoint, wiring, parent));
+          h = src.descriptor->spawn(sys, host);
         } catch (const std::exception& e) {
           return failed_child(sys, "spawn threw: " + std::string{e.what()});
         }
         if (!h)
           return failed_child(sys, "spawn returned no actor");
-        if (ctx->settings.actor_counters) {
-          auto id = h.id();
-          ctx->registry.enroll(id, actor_kind::channel,
-                               src.descriptor->name + ":" + endpoint, parent);
-          h->attach_functor([ctx, id] { ctx->registry.retire(id); });
-        }
+        // Built-ins enroll themselves, with their message counters.
+        if (!src.builtin)
+          host.enroll(h, src.descriptor->name + ":" + endpoint);
         return h;
       };
       c.on_change = [ctx, endpoint, open = !ep.requires_identity](

@@ -23,7 +23,8 @@ group_spec monitor_group(const context_ptr& ctx, prober_actor prober,
 /// Where a channel comes from: a descriptor, built in or loaded.
 struct channel_source {
   std::shared_ptr<const sdk::descriptor> descriptor;
-  std::shared_ptr<const void> config; ///< what its parse_config returned
+  std::shared_ptr<const void> config; ///< what its parse_config returned;
+                                      ///< none for built-ins
   /// Built-in channels enroll themselves in the registry (with their
   /// message counters); a plugin's actor is enrolled by the node.
   bool builtin = false;

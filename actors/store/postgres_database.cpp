@@ -74,9 +74,8 @@ public:
     return out;
   }
 
-  int64_t next_seq() override {
-    auto res = exec("SELECT nextval('herald_record_seq')", {});
-    return std::stoll(res.rows.at(0).at(0));
+  std::string next_seq(std::vector<sql_param>&) override {
+    return "nextval('herald_record_seq')";
   }
 
   const char* kind() const override { return "postgres"; }

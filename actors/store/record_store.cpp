@@ -60,29 +60,42 @@ std::string check_collection(const std::string& coll) {
 record_store::record_store(std::unique_ptr<sql_database> db)
     : db_(std::move(db)) {}
 
+namespace {
+
+// INSERT of one record with the sequence and creation time the store
+// assigns; `tail` says what to do on a duplicate key.
+sql_result insert(sql_database& db, const std::string& coll,
+                  const sdk::record& r, const char* tail) {
+  std::vector<sql_param> params{
+      coll,         r.key,   r.owner, r.group, int64_t{r.flag ? 1 : 0},
+      r.value_json, now_us()};
+  auto seq = db.next_seq(params);
+  return db.exec("INSERT INTO herald_records (collection, key, owner, grp, "
+                 "flag, value, created_us, seq) VALUES ($1, $2, $3, $4, $5, "
+                 "$6, $7, "
+                     + seq + ") " + tail,
+                 params);
+}
+
+} // namespace
+
 sdk::record record_store::put(const std::string& coll, sdk::record r) {
-  r.seq = static_cast<uint64_t>(db_->next_seq());
-  auto res = db_->exec(
-      "INSERT INTO herald_records (collection, key, owner, grp, flag, value, "
-      "seq, created_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-      "ON CONFLICT (collection, key) DO UPDATE SET owner = excluded.owner, "
-      "grp = excluded.grp, flag = excluded.flag, value = excluded.value, "
-      "seq = excluded.seq RETURNING created_us",
-      {coll, r.key, r.owner, r.group, int64_t{r.flag ? 1 : 0}, r.value_json,
-       static_cast<int64_t>(r.seq), now_us()});
-  if (!res.rows.empty())
-    r.created_us = std::stoll(res.rows[0][0]);
+  auto res = insert(*db_, coll, r,
+                    "ON CONFLICT (collection, key) DO UPDATE SET owner = "
+                    "excluded.owner, grp = excluded.grp, flag = excluded.flag, "
+                    "value = excluded.value, seq = excluded.seq RETURNING "
+                    "seq, created_us");
+  if (!res.rows.empty()) {
+    r.seq = std::stoull(res.rows[0][0]);
+    r.created_us = std::stoll(res.rows[0][1]);
+  }
   return r;
 }
 
 bool record_store::add(const std::string& coll, sdk::record r) {
-  auto res = db_->exec(
-      "INSERT INTO herald_records (collection, key, owner, grp, flag, value, "
-      "seq, created_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-      "ON CONFLICT (collection, key) DO NOTHING",
-      {coll, r.key, r.owner, r.group, int64_t{r.flag ? 1 : 0}, r.value_json,
-       db_->next_seq(), now_us()});
-  return res.changed == 1;
+  return insert(*db_, coll, r, "ON CONFLICT (collection, key) DO NOTHING")
+             .changed
+         == 1;
 }
 
 std::vector<sdk::record> record_store::get(const std::string& coll,

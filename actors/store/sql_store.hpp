@@ -40,9 +40,10 @@ public:
   virtual ~sql_database() = default;
   virtual sql_result exec(const std::string& sql,
                           const std::vector<sql_param>& params) = 0;
-  /// The next record sequence (a SQL sequence, or a counter for SQLite,
-  /// which one node owns).
-  virtual int64_t next_seq() = 0;
+  /// The SQL for the next record sequence inside a write: PostgreSQL's
+  /// sequence (no extra round trip), or for SQLite, whose file one node
+  /// owns, a counter appended to `params` as the next placeholder.
+  virtual std::string next_seq(std::vector<sql_param>& params) = 0;
   virtual const char* kind() const = 0;
 };
 

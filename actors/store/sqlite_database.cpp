@@ -79,7 +79,10 @@ public:
     return out;
   }
 
-  int64_t next_seq() override { return ++seq_; }
+  std::string next_seq(std::vector<sql_param>& params) override {
+    params.emplace_back(++seq_);
+    return "$" + std::to_string(params.size());
+  }
 
   const char* kind() const override { return "sqlite"; }
 

@@ -179,15 +179,25 @@ int main(int argc, char** argv) {
           });
   if (!router)
     return 1;
-  // Starts a group of the supervision tree under the root.
+  // Starts a group of the supervision tree under the root, and returns
+  // once the group has started its children: a group supervisor starts
+  // them as it initializes, before it answers any request, so its first
+  // status answer means every channel endpoint is in the directory (a
+  // client connecting as soon as the node listens never finds one
+  // missing).
   auto start_group = [&](actors::group_spec spec) {
+    actors::group_supervisor_actor group;
     (*starter)
         ->request(supervisor, caf::infinite, protocol::group_atom::value,
                   std::move(spec))
-        .receive([](actors::group_supervisor_actor&) {},
+        .receive([&](actors::group_supervisor_actor& g) { group = g; },
                  [&](caf::error& err) {
                    log->critical("supervisor: {}", sys.render(err));
                  });
+    if (group)
+      (*starter)
+          ->request(group, caf::infinite, protocol::status_atom::value)
+          .receive([](std::vector<actors::child_row>&) {}, [](caf::error&) {});
   };
   actors::cluster_actor member;
   if (cfg.cluster.enabled) {
@@ -243,22 +253,8 @@ int main(int argc, char** argv) {
                            p.descriptor, [](const sdk::descriptor*) {}),
                        p.config, false});
   auto channels = actors::channel_group(node, sources, wiring);
-  std::vector<std::string> endpoints;
-  for (auto& c : channels.children)
-    endpoints.push_back(c.name);
   if (!channels.children.empty())
     start_group(std::move(channels));
-  // The supervisor starts its children after it answers: wait (bounded,
-  // start-up only) until each endpoint takes sessions, so that a client
-  // connecting once the node says it listens never finds one missing.
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  for (auto& name : endpoints)
-    while (std::chrono::steady_clock::now() < until) {
-      auto e = node->channels.find(name);
-      if (e && e->state == actors::channel_directory::availability::up)
-        break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
 
   starter.reset();
 

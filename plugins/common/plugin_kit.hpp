@@ -6,6 +6,8 @@
 
 #include "herald/sdk.hpp"
 
+#include <caf/error.hpp>
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -153,6 +155,19 @@ inline constexpr std::string_view limit_exceeded = "LIMIT_EXCEEDED";
 inline constexpr std::string_view not_found = "NOT_FOUND";
 inline constexpr std::string_view unavailable = "UNAVAILABLE";
 } // namespace codes
+
+/// A response handler's error branch: answers the request UNAVAILABLE,
+/// naming `what` failed (the store logs why in full).
+template <class Self>
+auto answer_unavailable(Self* self, const client_table& table, sdk::client to,
+                        std::string what, std::string type,
+                        std::optional<std::string> id) {
+  return [self, &table, to = std::move(to), what = std::move(what),
+          type = std::move(type), id = std::move(id)](caf::error& err) {
+    table.refuse(self, to, "error", codes::unavailable,
+                 what + " failed: " + self->system().render(err), type, id);
+  };
+}
 
 /// Reads an optional unsigned integer member within [lo, hi]; `def` when
 /// absent. None when present but not such a number.

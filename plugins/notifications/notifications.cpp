@@ -231,16 +231,6 @@ void on_open(self_ptr self, const sdk::client& c) {
       });
 }
 
-auto unavailable(self_ptr self, sdk::client c, std::string type,
-                 std::optional<std::string> id) {
-  return [=](caf::error& err) {
-    self->state.clients->refuse(self, c, "error", codes::unavailable,
-                                "the notification store failed: "
-                                    + self->system().render(err),
-                                type, id);
-  };
-}
-
 void mark(self_ptr self, const sdk::client& c, const request& req, bool all) {
   auto& st = self->state;
   std::vector<std::string> keys;
@@ -259,7 +249,6 @@ void mark(self_ptr self, const sdk::client& c, const request& req, bool all) {
   }
   sdk::record_query q;
   q.owner = c.who->sub;
-  auto user = c.who->sub;
   self->request(store(self), caf::infinite, sdk::flag_atom::value,
                 std::string{collection}, q, keys, true)
       .then(
@@ -277,9 +266,10 @@ void mark(self_ptr self, const sdk::client& c, const request& req, bool all) {
             caf::anon_send(self->state.clients->host().node,
                            sdk::publish_atom::value, std::string{read_topic},
                            std::string{read_type},
-                           "{\"user_id\":" + json_string(user) + "}");
+                           "{\"user_id\":" + json_string(q.owner) + "}");
           },
-          unavailable(self, c, req.type, req.id));
+          answer_unavailable(self, *self->state.clients, c,
+                             "the notification store", req.type, req.id));
 }
 
 void list(self_ptr self, const sdk::client& c, const request& req,
@@ -312,7 +302,8 @@ void list(self_ptr self, const sdk::client& c, const request& req,
                     + ",\"next_before\":" + next + "}",
                 id);
           },
-          unavailable(self, c, req.type, req.id));
+          answer_unavailable(self, *self->state.clients, c,
+                             "the notification store", req.type, req.id));
 }
 
 void on_frame(self_ptr self, const sdk::client& c, const std::string& text) {

@@ -108,15 +108,6 @@ const sdk::store_actor& store(self_ptr self) {
 }
 
 // Answers a store failure as UNAVAILABLE (the store said why in the log).
-auto unavailable(self_ptr self, sdk::client c, std::string type,
-                 std::optional<std::string> id) {
-  return [=](caf::error& err) {
-    self->state.clients->refuse(
-        self, c, "error", codes::unavailable,
-        "the settings store failed: " + self->system().render(err), type, id);
-  };
-}
-
 std::string sorted_settings(std::vector<sdk::record>& rs) {
   std::sort(rs.begin(), rs.end(),
             [](auto& a, auto& b) { return a.key < b.key; });
@@ -153,7 +144,8 @@ void get_all(self_ptr self, const sdk::client& c, const request& req) {
                 self, c, "all_settings",
                 "{\"settings\":" + sorted_settings(rs) + "}", id);
           },
-          unavailable(self, c, req.type, req.id));
+          answer_unavailable(self, *self->state.clients, c,
+                             "the settings store", req.type, req.id));
 }
 
 void get_one(self_ptr self, const sdk::client& c, const request& req) {
@@ -171,7 +163,8 @@ void get_one(self_ptr self, const sdk::client& c, const request& req) {
             self->state.clients->answer(self, c, "setting", rs[0].value_json,
                                         id);
           },
-          unavailable(self, c, req.type, req.id));
+          answer_unavailable(self, *self->state.clients, c,
+                             "the settings store", req.type, req.id));
 }
 
 void get_category(self_ptr self, const sdk::client& c, const request& req) {
@@ -191,7 +184,8 @@ void get_category(self_ptr self, const sdk::client& c, const request& req) {
                                             + sorted_settings(rs) + "}",
                                         id);
           },
-          unavailable(self, c, req.type, req.id));
+          answer_unavailable(self, *self->state.clients, c,
+                             "the settings store", req.type, req.id));
 }
 
 void update(self_ptr self, const sdk::client& c, const request& req) {
@@ -258,9 +252,11 @@ void update(self_ptr self, const sdk::client& c, const request& req) {
                           sdk::publish_atom::value, std::string{update_topic},
                           std::string{"setting.updated"}, stored.value_json);
                     },
-                    unavailable(self, c, type, id));
+                    answer_unavailable(self, *self->state.clients, c,
+                                       "the settings store", type, id));
           },
-          unavailable(self, c, req.type, req.id));
+          answer_unavailable(self, *self->state.clients, c,
+                             "the settings store", req.type, req.id));
 }
 
 void on_frame(self_ptr self, const sdk::client& c, const std::string& text) {

@@ -180,6 +180,9 @@ using store_actor = caf::typed_actor<
 struct host {
   std::string endpoint;  ///< the endpoint this actor serves
   std::string node_name; ///< this node's name in the cluster
+  /// The channels' supervisor, as the node's actor registry (the control
+  /// console) knows it: the parent of the channel actor.
+  uint64_t supervisor_id = 0;
   node_actor node;
   store_actor store;
   /// The plugin's parsed configuration: what `descriptor::parse_config`
@@ -197,8 +200,9 @@ struct host {
                       std::string_view message, std::string_view request_type,
                       const std::optional<std::string>& id)>
       make_error;
-  /// Registers `self` in the node's actor registry (the control console)
-  /// as a child of this channel; returns nothing and costs a map insert.
+  /// Registers an actor (a helper the channel spawned) in the node's actor
+  /// registry (the control console) under the channels' supervisor; a map
+  /// insert.
   std::function<void(caf::actor self, std::string name)> enroll;
 };
 
