@@ -279,7 +279,11 @@ describe('recovered: false', () => {
     const run = uniq();
     const since = await lastPos(small, 'customer_id:c1:call:*', topic, run);
     await publishRange(small, topic, run, 0, 60);
-    const m0 = await metrics(small);
+    // 202 is sent when the publish is accepted, before the history appends it: wait (bounded) for the last append.
+    const m0 = await waitFor(async () => {
+      const m = await metrics(small);
+      return m.herald_history_evicted_total >= 11 ? m : null;
+    }, { message: 'herald_history_evicted_total to reach 11' });
     assert.equal(m0.herald_history_events, 50, 'herald_history_events with history.max_events 50');
     assert.equal(m0.herald_history_evicted_total, 11, 'herald_history_evicted_total after 61 events into 50');
     assert.ok(m0.herald_history_bytes > 0, 'herald_history_bytes');

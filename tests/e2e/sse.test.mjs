@@ -893,7 +893,11 @@ describe('reconnect with Last-Event-ID', () => {
     const [first] = await a.take((m) => m.json?.payload?.run === run, 1);
     a.close();
     await publishRun(small, run, 1, 61); // 60 missed, 50 held
-    const m0 = await metrics(small);
+    // 202 is sent when the publish is accepted, before the history appends it: wait (bounded) for the last append.
+    const m0 = await waitFor(async () => {
+      const m = await metrics(small);
+      return m.herald_history_evicted_total >= 11 ? m : null;
+    }, { message: 'herald_history_evicted_total to reach 11' });
     assert.ok(m0.herald_history_events <= 50, `herald_history_events ${m0.herald_history_events} > max_events 50`);
     assert.ok(m0.herald_history_evicted_total >= 11, `herald_history_evicted_total ${m0.herald_history_evicted_total}`);
     const b = await openSse(small, await tok(), { lastEventId: first.id });
