@@ -1,5 +1,6 @@
 #include "actors/channel.hpp"
 
+#include "actors/chat_events.hpp"
 #include "actors/clock.hpp"
 #include "actors/frame_budget.hpp"
 #include "actors/instrument.hpp"
@@ -105,7 +106,8 @@ channel_client_actor::behavior_type channel_client_behavior(
     self->quit();
   });
   self->send(handle, open_atom::value,
-             actors::channel_client{self->id(), std::move(who), self});
+             actors::channel_client{self->id(), std::move(who), self,
+                                    session_id(*st.ctx, self->id())});
   return {
       [=](frame_atom, std::string& text) {
         auto& st = self->state;

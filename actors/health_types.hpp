@@ -27,7 +27,9 @@ namespace herald::actors {
 struct probe_result {
   bool ok = false;
   uint32_t latency_ms = 0;
-  std::string detail; ///< "200", "connection refused", "timeout after 2000 ms"
+  std::string detail;  ///< "200", "connection refused", "timeout after 2000 ms"
+  uint16_t status = 0; ///< http: the response status; 0 when none came
+  std::string body;    ///< the response body when the spec kept it
 };
 
 /// Runs probes (an HTTP GET or a TCP connect, with the spec's timeout).

@@ -146,8 +146,10 @@ void probe_once(self_ptr self, Done done) {
           },
           [=](caf::error& err) {
             self->state.probing = false;
-            record(self, probe_result{false, 0,
-                                      "prober: " + self->system().render(err)});
+            record(
+                self,
+                probe_result{
+                    false, 0, "prober: " + self->system().render(err), 0, {}});
             done();
           });
 }

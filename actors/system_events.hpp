@@ -17,13 +17,13 @@ namespace herald::actors {
 template <class Self>
 void publish_system_event(Self* self, const context_ptr& ctx,
                           const router_actor& router, std::string topic,
-                          const char* event_type, std::string data_json) {
+                          std::string event_type, std::string data_json) {
   if (!router)
     return;
   auto ev = std::make_shared<protocol::event>();
   ev->id = protocol::make_uuid_v4();
   ev->topic = std::move(topic);
-  ev->event_type = event_type;
+  ev->event_type = std::move(event_type);
   ev->timestamp_us = now_us();
   ev->data_json = std::move(data_json);
   // The router counts it off the publish queue gauge.

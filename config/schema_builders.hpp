@@ -162,4 +162,7 @@ void add_supervision_keys(std::vector<key_spec>& t);
 /// plugins.* and store.* (schema_plugins.cpp).
 void add_plugin_keys(std::vector<key_spec>& t);
 
+/// chat_events.* (schema_chat.cpp).
+void add_chat_event_keys(std::vector<key_spec>& t);
+
 } // namespace herald::config::detail

@@ -134,7 +134,11 @@ struct plugin_settings {
   std::vector<plugin_entry> load = {
       {"herald_market.so", "market", "{}"},
       {"herald_system_settings.so", "system-settings", "{}"},
-      {"herald_notifications.so", "notifications", "{}"}};
+      {"herald_notifications.so", "notifications", "{}"},
+      {"herald_chat.so", "chat", "{}"},
+      {"herald_contest.so", "contest", "{}"},
+      {"herald_analytics.so", "analytics", "{}"},
+      {"herald_skyduel.so", "skyduel", "{}"}};
 };
 
 /// store.*: where plugins keep state (docs/stores.md).
@@ -143,6 +147,21 @@ struct store_settings {
   std::string sqlite_path = "herald.db"; ///< store.sqlite.path
   std::string postgres_url; ///< store.postgres.url (a libpq connection string)
   uint32_t connect_timeout_ms = 5000; ///< store.connect_timeout_ms
+};
+
+/// chat_events.*: the chat events of seeds/chat-events-asyncapi.md
+/// (docs/chat-events.md) and the webhook they are posted to.
+struct chat_event_settings {
+  bool connections = true;                     ///< chat_events.connections
+  std::string event_namespace = "herald.chat"; ///< chat_events.namespace
+  std::string parent_namespace = "herald";     ///< chat_events.parent_namespace
+  std::string webhook_url; ///< chat_events.webhook.url; empty: no webhook
+  uint32_t webhook_timeout_ms = 2000;     ///< chat_events.webhook.timeout_ms
+  uint32_t webhook_max_attempts = 5;      ///< chat_events.webhook.max_attempts
+  uint32_t webhook_backoff_ms = 200;      ///< chat_events.webhook.backoff_ms
+  uint32_t webhook_queue_max = 10000;     ///< chat_events.webhook.queue_max
+  uint32_t webhook_failure_threshold = 5; ///< ...webhook.failure_threshold
+  uint32_t webhook_open_ms = 10000;       ///< chat_events.webhook.open_ms
 };
 
 struct settings {
@@ -168,6 +187,7 @@ struct settings {
   channel_settings channels;
   plugin_settings plugins;
   store_settings store;
+  chat_event_settings chat_events;
   bool actor_counters = true;        ///< metrics.actor_counters
   uint32_t shutdown_grace_ms = 5000; ///< shutdown.grace_ms
   /// True when no configuration file was given: the node runs on the

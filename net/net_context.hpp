@@ -3,6 +3,7 @@
 // What every listener and session of a node shares: the node context, the
 // router's handle, the token verifier, readiness, and the live sessions.
 
+#include "actors/chat_events.hpp"
 #include "actors/handles.hpp"
 #include "actors/node_context.hpp"
 #include "net/live_session.hpp"
@@ -43,6 +44,8 @@ struct net_context {
   protocol::jwt_verifier verifier;
   std::atomic<bool> ready{false};
   session_registry sessions;
+  /// userConnected / userDisconnected go here (null: none are emitted).
+  actors::chat_events_actor chat_events;
 };
 
 using net_context_ptr = std::shared_ptr<net_context>;

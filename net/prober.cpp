@@ -54,11 +54,16 @@ private:
       return fail(ec);
     if (spec_.how == probe_spec::kind::tcp)
       return finish(true, "connected");
-    req_.method(http::verb::get);
+    req_.method_string(spec_.method);
     req_.target(spec_.path);
+    if (!spec_.body.empty()) {
+      req_.set(http::field::content_type, "application/json");
+      req_.body() = spec_.body;
+    }
+    req_.prepare_payload();
     req_.version(11);
     req_.set(http::field::host, spec_.host + ":" + std::to_string(spec_.port));
-    req_.set(http::field::user_agent, "herald-monitor");
+    req_.set(http::field::user_agent, "herald");
     req_.set(http::field::connection, "close");
     http::async_write(
         stream_, req_,
@@ -80,7 +85,12 @@ private:
     if (ec && ec != http::error::body_limit)
       return fail(ec);
     auto status = parser_.get().result_int();
-    finish(status == spec_.expect_status, std::to_string(status));
+    status_ = static_cast<uint16_t>(status);
+    if (spec_.keep_body)
+      body_ = std::move(parser_.get().body());
+    auto ok = spec_.expect_status == 0 ? (status >= 200 && status < 300)
+                                       : status == spec_.expect_status;
+    finish(ok, std::to_string(status));
   }
 
   void fail(beast::error_code ec) {
@@ -96,17 +106,19 @@ private:
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started_);
     done_(probe_result{ok, static_cast<uint32_t>(took.count()),
-                       std::move(detail)});
+                       std::move(detail), status_, std::move(body_)});
   }
 
   asio::ip::tcp::resolver resolver_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  http::request<http::empty_body> req_;
+  http::request<http::string_body> req_;
   http::response_parser<http::string_body> parser_;
   probe_spec spec_;
   std::function<void(probe_result)> done_;
   std::chrono::steady_clock::time_point started_;
+  uint16_t status_ = 0;
+  std::string body_;
 };
 
 // The prober's own interface: the monitors' request, and the result coming

@@ -49,10 +49,14 @@ void sse_session::start() {
   error_code ec;
   socket_.non_blocking(true, ec);
   auto user = who_.sub;
+  protocol::identity presence_who;
+  if (ctx_->chat_events && ctx_->node->settings.chat_events.connections)
+    presence_who = who_;
   actor_ = actors::spawn_sse_connection(*ctx_->system, ctx_->node,
                                         std::move(who_), shared_from_this(),
                                         ctx_->router, std::move(opts_));
   ctx_->sessions.add(shared_from_this());
+  presence_ = chat_presence::open(*ctx_, presence_who, actor_.id());
   log_net()->debug("sse {} open for user {}", actor_.id(), user);
   do_wait_readable();
 }
@@ -153,9 +157,13 @@ bool sse_session::send(actors::frame_ptr frame) {
   return true;
 }
 
-void sse_session::close(uint16_t, std::string reason) {
+void sse_session::close(uint16_t code, std::string reason) {
   {
     std::lock_guard<std::mutex> guard{mutex_};
+    if (!closing_) {
+      forced_ = true;
+      close_code_ = code;
+    }
     closing_ = true;
   }
   asio::post(socket_.get_executor(),
@@ -276,8 +284,12 @@ void sse_session::finish(const char* why) {
   if (finished_)
     return;
   finished_ = true;
+  bool forced;
+  uint16_t code;
   {
     std::lock_guard<std::mutex> guard{mutex_};
+    forced = forced_;
+    code = close_code_;
     closing_ = true;
     pending_.clear();
     backlog_bytes_ = 0;
@@ -288,6 +300,17 @@ void sse_session::finish(const char* why) {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   log_net()->debug("sse {} finished: {}", actor_.id(), why);
+  if (presence_) {
+    // SSE has no close codes: 1000 when the client left, 1001 at shutdown,
+    // else the code the node closed with (1013 slow consumer, ...).
+    bool shutdown = std::string_view{why} == "node shutdown";
+    presence_->closed(*ctx_, why,
+                      shutdown ? 1001
+                      : forced ? code
+                               : 1000,
+                      forced || shutdown);
+    presence_.reset();
+  }
   if (actor_)
     caf::anon_send(actor_, closed_atom::value);
   ctx_->sessions.remove(this);

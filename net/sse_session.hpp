@@ -9,6 +9,7 @@
 
 #include "actors/connection.hpp"
 #include "actors/outbound_sink.hpp"
+#include "net/chat_presence.hpp"
 #include "net/live_session.hpp"
 #include "net/net_context.hpp"
 #include "protocol/identity.hpp"
@@ -74,6 +75,8 @@ private:
   uint64_t backlog_bytes_ = 0;
   bool flush_posted_ = false;
   bool closing_ = false;
+  bool forced_ = false; ///< the node ended the stream (guarded by mutex_)
+  uint16_t close_code_ = 1000;
 
   // Strand only.
   std::vector<actors::frame_ptr> queue_;
@@ -85,6 +88,7 @@ private:
   bool write_in_flight_ = false;
   bool end_sent_ = false;
   bool finished_ = false;
+  std::unique_ptr<chat_presence> presence_; ///< null: no chat events
 };
 
 } // namespace herald::net

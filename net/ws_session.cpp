@@ -70,8 +70,12 @@ void ws_session::on_handshake_written(error_code ec) {
   }
   socket_.non_blocking(true, ec);
   last_heard_ = clock::now();
-  // The identity moves to its actor: the session keeps no copy.
+  // The identity moves to its actor: the session keeps no copy (only the
+  // chat presence note, when chat events are on).
   auto user = who_.sub;
+  protocol::identity presence_who;
+  if (ctx_->chat_events && ctx_->node->settings.chat_events.connections)
+    presence_who = who_;
   if (spawn_)
     actor_ = spawn_(shared_from_this(), std::move(who_));
   else
@@ -80,6 +84,7 @@ void ws_session::on_handshake_written(error_code ec) {
                                  shared_from_this(), ctx_->router, kind_);
   ctx_->node->metrics.connections_total.fetch_add(1, std::memory_order_relaxed);
   ctx_->sessions.add(shared_from_this());
+  presence_ = chat_presence::open(*ctx_, presence_who, actor_.id());
   log_net()->debug("ws {} open for user {}", actor_.id(), user);
   arm_ping();
   do_wait_readable();
@@ -165,6 +170,7 @@ void ws_session::consume(const char* data, std::size_t size) {
     {
       std::lock_guard<std::mutex> guard{mutex_};
       closing_ = true;
+      forced_ = true;
       close_code_ = reader_.error_code();
       close_reason_ = reader_.error_reason();
     }
@@ -185,6 +191,7 @@ bool ws_session::send(actors::frame_ptr frame) {
       // A slow consumer: drop what has not started writing and close with
       // 1013. Nothing here waits for the socket, so nobody else slows down.
       closing_ = true;
+      forced_ = true;
       close_code_ = ws::close_code::try_again_later;
       close_reason_ = "slow consumer: backlog bound exceeded";
       dropped = pending_.size() + 1;
@@ -219,6 +226,7 @@ void ws_session::close(uint16_t code, std::string reason) {
     if (closing_)
       return;
     closing_ = true;
+    forced_ = true;
     close_code_ = code;
     close_reason_ = std::move(reason);
   }
@@ -365,8 +373,15 @@ void ws_session::finish(const char* why) {
   if (finished_)
     return;
   finished_ = true;
+  bool was_closing, forced;
+  uint16_t code;
+  std::string reason;
   {
     std::lock_guard<std::mutex> guard{mutex_};
+    was_closing = closing_;
+    forced = forced_;
+    code = close_code_;
+    reason = close_reason_;
     closing_ = true;
     pending_.clear();
     backlog_bytes_ = 0;
@@ -378,6 +393,21 @@ void ws_session::finish(const char* why) {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   log_net()->debug("ws {} finished: {}", actor_.id(), why);
+  if (presence_) {
+    if (!was_closing) // dropped without a close handshake
+      presence_->closed(*ctx_, why,
+                        std::string_view{why} == "node shutdown"
+                            ? ws::close_code::going_away
+                            : 1006,
+                        std::string_view{why} == "node shutdown");
+    else
+      presence_->closed(*ctx_,
+                        !reason.empty() ? reason
+                        : forced        ? why
+                                        : "client closed",
+                        code, forced);
+    presence_.reset();
+  }
   if (actor_)
     caf::anon_send(actor_, closed_atom::value);
   ctx_->sessions.remove(this);

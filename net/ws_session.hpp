@@ -12,6 +12,7 @@
 
 #include "actors/connection.hpp"
 #include "actors/outbound_sink.hpp"
+#include "net/chat_presence.hpp"
 #include "net/live_session.hpp"
 #include "net/net_context.hpp"
 #include "protocol/identity.hpp"
@@ -101,6 +102,7 @@ private:
   bool closing_ = false; ///< no more data frames accepted
   uint16_t close_code_ = protocol::ws::close_code::normal;
   std::string close_reason_;
+  bool forced_ = false; ///< the node, not the peer, began the close
 
   // Strand only.
   struct queued {
@@ -119,6 +121,7 @@ private:
   bool close_timer_armed_ = false;
   bool finished_ = false;
   clock::time_point last_heard_;
+  std::unique_ptr<chat_presence> presence_; ///< null: no chat events
 };
 
 } // namespace herald::net

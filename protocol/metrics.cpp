@@ -108,6 +108,17 @@ node_metrics::render_prometheus(const delivery_counts& extra) const {
     channel_sessions);
   c("health_errors_total", "Entries added to the recent-errors ring.",
     health_errors);
+  c("chat_events_total", "Chat events emitted (userConnected, ...).",
+    chat_events);
+  c("webhook_posts_total", "Chat event webhook POSTs answered 2xx.",
+    webhook_posts);
+  c("webhook_failures_total",
+    "Chat event webhook attempts that failed (refused, timeout, non-2xx).",
+    webhook_failures);
+  c("webhook_dropped_total",
+    "Chat events the webhook gave up on (attempts spent or queue full).",
+    webhook_dropped);
+  g("webhook_queue", "Chat events waiting for the webhook.", webhook_queue);
   g("cluster_interest_patterns",
     "Patterns and SSE tenants the other members hold.", cluster_interest);
   return out;

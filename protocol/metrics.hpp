@@ -67,6 +67,12 @@ struct node_metrics {
   gauge channel_sessions{0};      ///< open channel endpoint sessions
   counter health_errors{0};       ///< recent-errors ring entries added
 
+  counter chat_events{0};      ///< chat events emitted (docs/chat-events.md)
+  counter webhook_posts{0};    ///< webhook POSTs answered 2xx
+  counter webhook_failures{0}; ///< webhook attempts that failed
+  counter webhook_dropped{0};  ///< chat events given up on (retries, queue)
+  gauge webhook_queue{0};      ///< chat events waiting for the webhook
+
   /// Prometheus text exposition format, every metric prefixed `herald_`.
   std::string render_prometheus(const delivery_counts& extra = {}) const;
 };

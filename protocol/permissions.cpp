@@ -309,12 +309,13 @@ permission_rules permission_rules::defaults() {
   agent.scope = "agent_id";
   agent.all_of.push_back(
       {"agent_ids", claim_condition::op::contains, {"{scope_id}"}});
-  // system:<layer|node>:<service|layer|maintenance|error>:<id>: the node's
-  // own health topics (docs/monitors.md), for operators only, with their
-  // own resource types so the list above stays the seed's.
+  // system:<layer|node|chat>:<service|layer|maintenance|error|event>:<id>:
+  // the node's own health topics (docs/monitors.md) and chat events
+  // (docs/chat-events.md), for operators only, with their own resource
+  // types so the list above stays the seed's.
   permission_rule system;
   system.scope = "system";
-  system.resource_types = {"service", "layer", "maintenance", "error"};
+  system.resource_types = {"service", "layer", "maintenance", "error", "event"};
   system.all_of.push_back({"roles", claim_condition::op::any_of, {"admin"}});
   out.rules.push_back(std::move(customer));
   out.rules.push_back(std::move(agent));

@@ -18,9 +18,15 @@ struct probe_spec {
   kind how = kind::http;
   std::string host;
   uint16_t port = 0;
-  std::string path = "/";       ///< http: the GET target
-  uint16_t expect_status = 200; ///< http: the status that counts as up
+  std::string path = "/"; ///< http: the GET target
+  uint16_t expect_status =
+      200; ///< http: the status that counts as up; 0: any 2xx
   uint32_t timeout_ms = 2000;
+  // Calls other than probes (a webhook post, a client's service command)
+  // reuse the same bounded request: another method, a body, its answer.
+  std::string method = "GET";
+  std::string body;       ///< sent as application/json when not empty
+  bool keep_body = false; ///< answer the response body (up to 64 KiB)
 };
 
 /// One upstream service: its name, its layer, its probe and its breaker.

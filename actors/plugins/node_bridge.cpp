@@ -2,12 +2,14 @@
 
 #include "actors/clock.hpp"
 #include "actors/instrument.hpp"
+#include "actors/plugins/service_call.hpp"
 #include "protocol/json_util.hpp"
 #include "protocol/publish.hpp"
 #include "protocol/schema_bindings.hpp"
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -61,6 +63,8 @@ struct bridge_state {
   context_ptr ctx;
   router_actor router;
   health_actor health;
+  chat_events_actor chat_events;
+  prober_actor prober;
   struct listening {
     connection_actor adapter;
     std::set<std::string> patterns;
@@ -129,12 +133,16 @@ bridge_state::listening& listening_of(bridge_ptr self,
 
 sdk::node_actor::behavior_type node_bridge(bridge_ptr self, context_ptr ctx,
                                            router_actor router,
-                                           health_actor health) {
+                                           health_actor health,
+                                           chat_events_actor chat_events,
+                                           prober_actor prober) {
   auto& st = self->state;
   enroll(self, ctx, actor_kind::channel, "plugin-bridge", 0);
   st.ctx = std::move(ctx);
   st.router = router;
   st.health = health;
+  st.chat_events = std::move(chat_events);
+  st.prober = std::move(prober);
   // An adapter gone (its listener died): the router forgets it.
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
@@ -186,12 +194,47 @@ sdk::node_actor::behavior_type node_bridge(bridge_ptr self, context_ptr ctx,
                 [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
       },
+      [=](sdk::services_atom) -> caf::result<std::vector<sdk::breaker_view>> {
+        auto rp = self->make_response_promise<std::vector<sdk::breaker_view>>();
+        self->request(self->state.health, caf::infinite, services_atom::value)
+            .then(
+                [=](const std::vector<service_status>& all) mutable {
+                  std::vector<sdk::breaker_view> out;
+                  for (auto& s : all)
+                    if (s.kind == "upstream")
+                      out.push_back(sdk::breaker_view{
+                          s.name, s.layer, to_string(s.state), s.given_up});
+                  std::sort(out.begin(), out.end(), [](auto& a, auto& b) {
+                    return a.service < b.service;
+                  });
+                  rp.deliver(std::move(out));
+                },
+                [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
+      },
+      [=](sdk::chat_atom, sdk::chat_event& ev) {
+        if (self->state.chat_events)
+          self->send(self->state.chat_events, sdk::chat_atom::value,
+                     std::move(ev));
+      },
+      [=](sdk::call_atom, const std::string& service,
+          sdk::call_request& req) -> caf::result<sdk::call_result> {
+        auto rp = self->make_response_promise<sdk::call_result>();
+        auto& st = self->state;
+        call_service(self, st.ctx, st.health, st.prober, service,
+                     std::move(req), rp);
+        return rp;
+      },
+      [=](sdk::stats_atom) { return node_stats_json(*self->state.ctx); },
   };
 }
 
 sdk::node_actor spawn_node_bridge(caf::actor_system& sys, context_ptr ctx,
-                                  router_actor router, health_actor health) {
-  return sys.spawn(node_bridge, std::move(ctx), router, health);
+                                  router_actor router, health_actor health,
+                                  chat_events_actor chat_events,
+                                  prober_actor prober) {
+  return sys.spawn(node_bridge, std::move(ctx), router, health,
+                   std::move(chat_events), std::move(prober));
 }
 
 } // namespace herald::actors

@@ -2,6 +2,7 @@
 // system and the root supervisor, opens the public listener, and shuts
 // down cleanly on SIGTERM/SIGINT.
 
+#include "actors/chat_events.hpp"
 #include "actors/plugins/loader.hpp"
 #include "actors/plugins/node_bridge.hpp"
 #include "actors/store/store_actor.hpp"
@@ -215,9 +216,19 @@ int main(int argc, char** argv) {
 
   // Service monitors (docs/monitors.md) under their supervisor: probes
   // run on the socket threads.
-  actors::prober_actor prober;
+  // The prober also makes the node's outbound calls (the chat events
+  // webhook, plugins' service calls), so it runs whether or not any
+  // service is watched.
+  auto prober = net::spawn_prober(sys, ioc);
+  // Chat events (docs/chat-events.md): connection events, and what plugins
+  // emit, enveloped, published, and posted to the webhook if configured.
+  auto chat_events = actors::spawn_chat_events(sys, node, router, prober);
+  caf::anon_send(supervisor, protocol::adopt_atom::value,
+                 std::string{"chat events"},
+                 caf::actor_cast<caf::actor>(chat_events));
+  if (!cfg.chat_events.webhook_url.empty())
+    log->info("chat events webhook: {}", cfg.chat_events.webhook_url);
   if (!cfg.services.empty()) {
-    prober = net::spawn_prober(sys, ioc);
     for (auto& spec : cfg.services)
       log->info("monitoring {} ({}) every {} ms", spec.name, spec.layer,
                 spec.interval_ms);
@@ -235,7 +246,8 @@ int main(int argc, char** argv) {
       return 2;
     }
     wiring.store = std::get<sdk::store_actor>(std::move(store));
-    wiring.node = actors::spawn_node_bridge(sys, node, router, health);
+    wiring.node = actors::spawn_node_bridge(sys, node, router, health,
+                                            chat_events, prober);
     log->info("store: {}", cfg.store.kind == "postgres"
                                ? std::string{"postgres"}
                                : "sqlite " + cfg.store.sqlite_path);
@@ -261,6 +273,7 @@ int main(int argc, char** argv) {
   auto net_ctx = std::make_shared<net::net_context>();
   net_ctx->node = node;
   net_ctx->router = router;
+  net_ctx->chat_events = chat_events;
   net_ctx->system = &sys;
   net_ctx->verifier = std::get<protocol::jwt_verifier>(std::move(verifier));
 
@@ -330,8 +343,8 @@ int main(int argc, char** argv) {
   // are gone), then stop the actors.
   ioc.restart();
   ioc.poll();
-  if (prober)
-    caf::anon_send_exit(prober, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(prober, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(chat_events, caf::exit_reason::user_shutdown);
   // The root first: it stops escalating, then takes the tree down (the
   // member's exit, sent after, reaches it after its own).
   caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);

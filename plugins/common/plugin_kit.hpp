@@ -154,7 +154,91 @@ inline constexpr std::string_view permission_denied = "PERMISSION_DENIED";
 inline constexpr std::string_view limit_exceeded = "LIMIT_EXCEEDED";
 inline constexpr std::string_view not_found = "NOT_FOUND";
 inline constexpr std::string_view unavailable = "UNAVAILABLE";
+inline constexpr std::string_view rate_limited = "RATE_LIMITED";
+inline constexpr std::string_view unauthorized = "UNAUTHORIZED";
 } // namespace codes
+
+/// At most `limit` actions per `window_ms` per key (a user): a sliding
+/// window of the times of the last `limit` actions. Costs `limit` int64s
+/// per active key; keys idle for a window are dropped on the next sweep.
+class rate_window {
+public:
+  rate_window(uint32_t limit, uint32_t window_ms)
+      : limit_(limit), window_us_(int64_t{window_ms} * 1000) {}
+
+  /// Records an action at `now_us` when allowed; false when over.
+  bool allow(const std::string& key, int64_t now_us) {
+    auto& times = by_key_[key];
+    while (!times.empty() && now_us - times.front() >= window_us_)
+      times.erase(times.begin());
+    if (times.size() >= limit_)
+      return false;
+    times.push_back(now_us);
+    if (++since_sweep_ >= 1024)
+      sweep(now_us);
+    return true;
+  }
+  uint32_t limit() const { return limit_; }
+  uint32_t window_ms() const {
+    return static_cast<uint32_t>(window_us_ / 1000);
+  }
+
+private:
+  void sweep(int64_t now_us) {
+    since_sweep_ = 0;
+    for (auto it = by_key_.begin(); it != by_key_.end();)
+      if (it->second.empty() || now_us - it->second.back() >= window_us_)
+        it = by_key_.erase(it);
+      else
+        ++it;
+  }
+  uint32_t limit_;
+  int64_t window_us_;
+  uint32_t since_sweep_ = 0;
+  std::map<std::string, std::vector<int64_t>> by_key_;
+};
+
+/// A plugin's own timer message (its actor type extends the channel's with
+/// `caf::reacts_to<tick_atom>`).
+using tick_atom = caf::atom_constant<caf::atom("ptick")>;
+
+/// The `client_id` claim of a client, or empty.
+inline std::string client_id_of(const sdk::client& c) {
+  auto it = c.who->claims.find("client_id");
+  return it != c.who->claims.end() && !it->second.empty() ? it->second.front()
+                                                          : std::string{};
+}
+
+/// Now, in microseconds since the epoch.
+int64_t now_us();
+
+/// A fresh random id (a UUID v4) for messages a plugin makes.
+std::string make_message_id();
+
+/// Emits userChatRateLimited (docs/chat-events.md) for `c`.
+template <class Self>
+void emit_rate_limited(Self* self, const sdk::host& h, const sdk::client& c,
+                       const rate_window& limit) {
+  sdk::chat_event ev;
+  ev.name = "userChatRateLimited";
+  ev.user_id = c.who->sub;
+  ev.session_id = c.session_id;
+  ev.client_id = client_id_of(c);
+  ev.payload_json =
+      "{\"reason\":\"chat rate limit exceeded\",\"code\":429,"
+      "\"forced\":false,\"endpoint\":"
+      + json_string(h.endpoint) + ",\"limit\":" + std::to_string(limit.limit())
+      + ",\"window_ms\":" + std::to_string(limit.window_ms()) + "}";
+  self->send(h.node, sdk::chat_atom::value, std::move(ev));
+}
+
+/// Reads `{"key": unsigned, ...}` config members: fills `out[key]` for the
+/// keys named in `bounds` (each [min, max]); refuses any other key.
+/// Returns the problem, or empty.
+std::string parse_uint_config(
+    const std::string& json,
+    const std::map<std::string, std::pair<uint64_t, uint64_t>>& bounds,
+    std::map<std::string, uint64_t>& out);
 
 /// A response handler's error branch: answers the request UNAVAILABLE,
 /// naming `what` failed (the store logs why in full).

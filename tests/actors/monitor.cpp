@@ -27,7 +27,7 @@ prober_actor::behavior_type scripted_prober(prober_actor::pointer,
       [=](probe_atom, const probe_spec&) {
         ++*asked;
         if (results->empty())
-          return probe_result{true, 3, "200"};
+          return probe_result{true, 3, "200", 200, {}};
         auto r = results->front();
         results->pop_front();
         return r;
@@ -111,7 +111,7 @@ struct monitor_fixture : fixture {
 };
 
 probe_result fail(std::string why = "connection refused") {
-  return probe_result{false, 1, std::move(why)};
+  return probe_result{false, 1, std::move(why), 0, {}};
 }
 
 } // namespace

@@ -35,7 +35,7 @@ caf::behavior crasher(caf::event_based_actor* self, std::string) {
 prober_actor::behavior_type fine_prober(prober_actor::pointer, std::string) {
   return {
       [](probe_atom, const probe_spec&) {
-        return probe_result{true, 1, "200"};
+        return probe_result{true, 1, "200", 200, {}};
       },
   };
 }

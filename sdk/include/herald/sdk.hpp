@@ -38,7 +38,7 @@ namespace herald::sdk {
 
 /// Bumped whenever anything in this header changes shape. The node refuses
 /// a plugin built against another version.
-inline constexpr uint32_t abi_version = 1;
+inline constexpr uint32_t abi_version = 2;
 
 /// The name of the function a plugin exports.
 inline constexpr const char* entry_point = "herald_plugin_descriptor";
@@ -60,6 +60,10 @@ using get_atom = caf::atom_constant<caf::atom("get")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
 using flag_atom = caf::atom_constant<caf::atom("flag")>;
+using chat_atom = caf::atom_constant<caf::atom("chatevent")>;
+using call_atom = caf::atom_constant<caf::atom("call")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using services_atom = caf::atom_constant<caf::atom("services")>;
 
 // -- clients ----------------------------------------------------------------
 
@@ -76,6 +80,9 @@ struct client {
   /// The verified claims; anonymous on a public endpoint without a token.
   std::shared_ptr<const identity> who;
   client_actor handle;
+  /// This session's id, unique in the cluster (`<node>/<n>`): the
+  /// `sessionId` of the chat events it causes.
+  std::string session_id;
 };
 
 /// What the node sends every channel: a client opened, sent a text frame,
@@ -113,6 +120,39 @@ struct breaker_view {
   bool given_up = false;
 };
 
+/// A chat event (seeds/chat-events-asyncapi.md, docs/chat-events.md): the
+/// node wraps `payload_json` in the seed's envelope, publishes it on
+/// `system:chat:event:<name>` and posts it to the webhook.
+struct chat_event {
+  std::string name;         ///< userChatRateLimited, personalChatSent, ...
+  std::string user_id;      ///< the user the event is about
+  std::string client_id;    ///< the client's `client_id` claim, or empty
+  std::string session_id;   ///< client::session_id
+  std::string trace_id;     ///< empty: the node makes one
+  std::string span_context; ///< empty: the node makes one
+  std::string payload_json = "{}"; ///< the event's own object
+};
+
+/// A call to a configured upstream service (`services`), made by the node
+/// through that service's circuit breaker.
+struct call_request {
+  std::string method = "POST";
+  std::string path = "/";
+  std::string body_json; ///< sent as application/json when not empty
+  uint32_t timeout_ms = 5000;
+};
+
+/// How a call ended. `outcome`: `ok` (2xx), `failed` (another status),
+/// `timeout`, `refused` (no connection), `breaker_open` (not sent), or
+/// `unknown_service`. A failure or timeout counts against the breaker.
+struct call_result {
+  std::string outcome;
+  uint16_t status = 0;
+  std::string body; ///< the response body, up to 64 KiB
+  uint32_t latency_ms = 0;
+  std::string detail; ///< a human-readable reason
+};
+
 /// The node as a channel sees it.
 using node_actor = caf::typed_actor<
     // Publishes `data_json` (a JSON object) as `type` on `topic`, as the
@@ -125,7 +165,17 @@ using node_actor = caf::typed_actor<
     caf::reacts_to<subscribe_atom, std::string, listener_actor>,
     caf::reacts_to<unsubscribe_atom, std::string, listener_actor>,
     // The breaker of a configured service; an error when none is named so.
-    caf::replies_to<breaker_atom, std::string>::with<breaker_view>>;
+    caf::replies_to<breaker_atom, std::string>::with<breaker_view>,
+    // Every configured upstream service (`services`), sorted by name.
+    caf::replies_to<services_atom>::with<std::vector<breaker_view>>,
+    // Emits a chat event (fire and forget; counted, never refused).
+    caf::reacts_to<chat_atom, chat_event>,
+    // Calls a configured service (see call_result); always answers.
+    caf::replies_to<call_atom, std::string, call_request>::with<call_result>,
+    // This node's figures as a JSON object: node, uptime_s, connections,
+    // sse_connections, channel_sessions, subscriptions, topics, publishes,
+    // deliveries, drops, rss_bytes, threads, members.
+    caf::replies_to<stats_atom>::with<std::string>>;
 
 // -- the store --------------------------------------------------------------
 
@@ -244,6 +294,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::sdk::client)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::sdk::frame)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::sdk::event_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::sdk::breaker_view)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<herald::sdk::breaker_view>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::sdk::record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::sdk::chat_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::sdk::call_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::sdk::call_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::sdk::record_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<herald::sdk::record>)
