@@ -30,8 +30,12 @@ struct webhook_state {
 
 using self_ptr = webhook_actor::stateful_pointer<webhook_state>;
 
-int64_t now_ms() {
-  return now_us() / 1000;
+// The actor's clock: CAF's steady clock, virtual under the test
+// coordinator, so the breaker's timing and the delayed retries agree.
+int64_t now_ms(self_ptr self) {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(self->clock().now().time_since_epoch())
+      .count();
 }
 
 void wait_then_retry(self_ptr self, uint32_t ms) {
@@ -50,7 +54,7 @@ void post_next(self_ptr self) {
   auto& st = self->state;
   if (st.in_flight || st.waiting || st.queue.empty())
     return;
-  auto now = now_ms();
+  auto now = now_ms(self);
   if (!st.breaker->admit(now)) {
     log_transitions(st);
     return wait_then_retry(self, st.ctx->settings.chat_events.webhook_open_ms);
@@ -70,7 +74,7 @@ void post_next(self_ptr self) {
             auto& cfg = st.ctx->settings.chat_events;
             auto& m = st.ctx->metrics;
             if (r.ok) {
-              st.breaker->record_success(now_ms());
+              st.breaker->record_success(now_ms(self));
               log_transitions(st);
               m.webhook_posts.fetch_add(1, std::memory_order_relaxed);
               m.webhook_queue.fetch_sub(1, std::memory_order_relaxed);
@@ -78,7 +82,7 @@ void post_next(self_ptr self) {
               st.attempts = 0;
               return post_next(self);
             }
-            st.breaker->record_failure(now_ms());
+            st.breaker->record_failure(now_ms(self));
             log_transitions(st);
             m.webhook_failures.fetch_add(1, std::memory_order_relaxed);
             if (++st.attempts >= cfg.webhook_max_attempts) {
@@ -99,7 +103,7 @@ void post_next(self_ptr self) {
             // attempt after a backoff, like a timeout.
             auto& st = self->state;
             st.in_flight = false;
-            st.breaker->record_failure(now_ms());
+            st.breaker->record_failure(now_ms(self));
             st.ctx->metrics.webhook_failures.fetch_add(
                 1, std::memory_order_relaxed);
             wait_then_retry(self,
@@ -136,6 +140,8 @@ webhook_actor::behavior_type webhook(self_ptr self, context_ptr ctx,
                             ? std::next(st.queue.begin())
                             : st.queue.begin();
           if (!(st.in_flight && victim == st.queue.begin())) {
+            if (victim == st.queue.begin())
+              st.attempts = 0; // they were the dropped event's
             st.queue.erase(victim);
             m.webhook_dropped.fetch_add(1, std::memory_order_relaxed);
             m.webhook_queue.fetch_sub(1, std::memory_order_relaxed);
