@@ -46,8 +46,10 @@ void wait_then_retry(self_ptr self, uint32_t ms) {
 
 void log_transitions(webhook_state& st) {
   for (auto& t : st.breaker->take_transitions())
-    spdlog::warn("chat events webhook breaker {} -> {}: {}", to_string(t.from),
-                 to_string(t.to), t.reason);
+    spdlog::log(t.to == protocol::breaker_state::closed ? spdlog::level::info
+                                                        : spdlog::level::warn,
+                "chat events webhook breaker {} -> {}: {}", to_string(t.from),
+                to_string(t.to), t.reason);
 }
 
 void post_next(self_ptr self) {
