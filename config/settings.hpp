@@ -68,7 +68,10 @@ struct history_settings {
   uint32_t max_age_seconds = 300;     ///< history.max_age_seconds
   uint64_t max_bytes = 64ull << 20;   ///< history.max_bytes (all rings)
   uint32_t max_replay_events = 10000; ///< history.max_replay_events
-  std::vector<protocol::history_rule> rules; ///< history.rules
+  /// history.rules; by default chat events (docs/chat-events.md) keep a
+  /// ring of their own, so connection churn never evicts other history.
+  std::vector<protocol::history_rule> rules = {
+      {"system:chat:event:*", 1000, 300}};
 };
 
 struct sse_settings {

@@ -102,7 +102,11 @@ find_heraldd() {
       && cmake --build "$ROOT/build" --target heraldd herald-ctl -j"$(nproc)" \
       || die "building heraldd failed"
   fi
-  "$HERALDD" --help 2>&1 | grep -q 'cluster\.enabled' \
+  # Read the whole help first: grep -q leaving early would end heraldd with
+  # SIGPIPE, which pipefail counts as a failure.
+  local help
+  help=$("$HERALDD" --help 2>&1 || true)
+  grep -q 'cluster\.enabled' <<<"$help" \
     || die "$HERALDD has no cluster support (no cluster.enabled key): rebuild it (cmake --build build --target heraldd)"
 }
 
