@@ -85,6 +85,7 @@ channel_client_actor::behavior_type channel_client_behavior(
              (who->anonymous() ? "(anonymous)" : who->sub) + "@" + channel, 0);
   auto& limits = ctx->settings.limits;
   st.budget.emplace(limits.rate_per_second, limits.rate_burst);
+  describe_connection(self, ctx, who, "/api/v69/ws/" + channel, sink);
   st.ctx = std::move(ctx);
   st.channel = std::move(channel);
   st.handle = handle;

@@ -22,6 +22,31 @@ namespace {
 
 using self_ptr = connection_actor::stateful_pointer<connection_state>;
 
+const char* endpoint_name(connection_kind kind) {
+  switch (kind) {
+  case connection_kind::ws:
+    return "/ws";
+  case connection_kind::envelope:
+    return "/ws/events";
+  case connection_kind::sse:
+    return "/api/events/stream";
+  }
+  return "";
+}
+
+// Tells the console (docs/console.md) what the connection holds, when a
+// frame changed it: a frame only adds (subscribe) or only removes
+// (unsubscribe), so the count says whether it did.
+void show_subscriptions(connection_state& st, std::size_t held_before) {
+  if (st.counters == nullptr || st.subs.size() == held_before)
+    return;
+  std::vector<std::string> patterns;
+  patterns.reserve(st.subs.size());
+  for (auto& s : st.subs)
+    patterns.push_back(s.pattern);
+  st.ctx->registry.set_subscriptions(st.id, std::move(patterns));
+}
+
 // Errors of one frame grouped by code, in the order codes first occur.
 struct rejections {
   struct group {
@@ -244,6 +269,10 @@ connection(connection_actor::stateful_pointer<connection_state> self,
   st.sink = std::move(sink);
   st.router = std::move(router);
   st.counters = enroll(self, st.ctx, actor_kind::connection, st.who.sub);
+  st.id = self->id();
+  describe_connection(self, st.ctx,
+                      std::make_shared<const protocol::identity>(st.who),
+                      endpoint_name(st.kind), st.sink);
   open_gauge(st).fetch_add(1, std::memory_order_relaxed);
   if (st.kind == connection_kind::sse) {
     // One pseudo-subscription, the tenant's fan-out, so deliveries take
@@ -253,6 +282,7 @@ connection(connection_actor::stateful_pointer<connection_state> self,
     self->send(st.router, sse_atom::value,
                sse_request{st.who.tenant_id, st.sse.last_event_id},
                connection_actor{self});
+    show_subscriptions(st, 0);
   }
   // A handler that throws must not leave subscriptions behind in topic
   // actors nor a socket nobody reads: release both while the state still
@@ -275,7 +305,9 @@ connection(connection_actor::stateful_pointer<connection_state> self,
       },
       [=](frame_atom, const std::string& text) {
         count_message(self, self->state.counters);
+        auto held = self->state.subs.size();
         on_frame(self, text);
+        show_subscriptions(self->state, held);
       },
       [=](binary_atom) {
         auto& st = self->state;

@@ -72,6 +72,7 @@ struct connection_state {
   sse_options sse; ///< kind sse only
   std::optional<protocol::token_bucket> budget;
   actor_counters* counters = nullptr; ///< null with metrics.actor_counters off
+  uint64_t id = 0;                    ///< the actor's, for the registry
   /// After an answer with a replay: its last position. A live event routed
   /// before the answer came may carry a position behind it in some owner's
   /// entry; such an event goes out with the two merged, so that resuming

@@ -89,6 +89,13 @@ using cluster_actor = caf::typed_actor<
     caf::replies_to<protocol::presence_atom,
                     std::string>::with<presence_answer>,
     caf::reacts_to<protocol::tick_atom>,
+    // Local, from the inspector (docs/console.md): ask the other live
+    // members (or only those named) for their part of an admin request;
+    // answers theirs, the members asked, and those that did not answer.
+    caf::replies_to<protocol::admin_atom, std::string,
+                    std::vector<std::string>>::with<std::vector<std::string>,
+                                                    std::vector<std::string>,
+                                                    std::vector<std::string>>,
     // From members.
     caf::reacts_to<protocol::hello_atom, protocol::member_info,
                    caf::strong_actor_ptr, protocol::member_infos>,
@@ -100,8 +107,10 @@ using cluster_actor = caf::typed_actor<
     caf::replies_to<protocol::query_atom,
                     protocol::replay_query>::with<protocol::replay_part>,
     caf::reacts_to<protocol::mark_atom, std::string, uint64_t>,
-    caf::replies_to<protocol::presence_atom, std::string,
-                    bool>::with<uint64_t>>;
+    caf::replies_to<protocol::presence_atom, std::string, bool>::with<uint64_t>,
+    // An admin request for this node's own part (its inspector answers).
+    caf::replies_to<protocol::admin_atom, std::string,
+                    bool>::with<std::string>>;
 
 /// One per WebSocket session.
 using connection_actor = caf::typed_actor<

@@ -1,5 +1,7 @@
 #include "actors/health_json.hpp"
 
+#include <cctype>
+
 #include "protocol/frames.hpp"
 #include "protocol/json_util.hpp"
 
@@ -196,6 +198,26 @@ summarize_layers(const std::vector<service_status>& services) {
     out.push_back(std::move(l));
   }
   return out;
+}
+
+bool iso8601_utc(const std::string& s) {
+  const char* shape = "dddd-dd-ddTdd:dd:dd";
+  size_t i = 0;
+  for (; shape[i] != '\0'; ++i) {
+    if (i >= s.size())
+      return false;
+    bool digit = std::isdigit(static_cast<unsigned char>(s[i])) != 0;
+    if (shape[i] == 'd' ? !digit : s[i] != shape[i])
+      return false;
+  }
+  if (i < s.size() && s[i] == '.') {
+    size_t start = ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])))
+      ++i;
+    if (i == start || i - start > 9)
+      return false;
+  }
+  return i + 1 == s.size() && s[i] == 'Z';
 }
 
 } // namespace herald::actors

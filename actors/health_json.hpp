@@ -32,6 +32,10 @@ std::string encode_services_state(const std::vector<service_status>& services,
 /// `[..]` of encode_error_entry, in the given order.
 std::string encode_error_list(const std::vector<error_entry>& errors);
 
+/// YYYY-MM-DDTHH:MM:SS, an optional fraction, then Z: the form of a
+/// maintenance window's expected end.
+bool iso8601_utc(const std::string& s);
+
 /// The layers of `services`, in name order, with their status.
 std::vector<layer_summary>
 summarize_layers(const std::vector<service_status>& services);

@@ -83,6 +83,12 @@ void report(self_ptr self) {
   auto& st = self->state;
   if (st.health)
     self->send(st.health, service_atom::value, st.status);
+  // The console's state line (docs/console.md): once per probe.
+  if (st.counters != nullptr)
+    st.ctx->registry.set_state(
+        self->id(), std::string{"breaker "} + to_string(st.status.state) + ", "
+                        + std::to_string(st.status.probes) + " probes, "
+                        + std::to_string(st.status.failures) + " failures");
 }
 
 // Publishes the breaker's changes and refreshes the status.
@@ -169,6 +175,7 @@ monitor(monitor_actor::stateful_pointer<monitor_state> self, context_ptr ctx,
         health_actor health, uint64_t parent) {
   auto& st = self->state;
   st.counters = enroll(self, ctx, actor_kind::monitor, spec.name, parent);
+  stoppable_by_admin(self, ctx);
   keep_exception_text(self);
   st.ctx = std::move(ctx);
   st.breaker.emplace(spec.breaker);

@@ -82,6 +82,9 @@ struct node_context {
   channel_directory channels;
   /// When the node started (system clock, ms since the epoch).
   int64_t started_ms = 0;
+  /// Where the public and admin listeners answer (set once they listen).
+  std::string public_url;
+  std::string admin_url;
 };
 
 using context_ptr = std::shared_ptr<node_context>;

@@ -19,6 +19,12 @@ const char* to_string(actor_kind kind) {
     return "monitor";
   case actor_kind::channel:
     return "channel";
+  case actor_kind::node:
+    return "node";
+  case actor_kind::store:
+    return "store";
+  case actor_kind::inspector:
+    return "inspector";
   }
   return "actor";
 }
@@ -36,6 +42,7 @@ actor_counters* actor_registry::enroll(uint64_t id, actor_kind kind,
   e.name = std::move(name);
   e.parent = parent;
   e.started_ms = now;
+  e.sampled_ms = now;
   return &e.counters;
 }
 
@@ -59,21 +66,117 @@ void actor_registry::retire(uint64_t id) {
   live_.erase(i);
 }
 
-std::vector<actor_row> actor_registry::list() const {
+actor_row actor_registry::row_of(uint64_t id, const entry& e) {
+  auto& c = e.counters;
+  actor_row r;
+  r.id = id;
+  r.kind = e.kind;
+  r.name = e.name;
+  r.parent = e.parent;
+  r.started_ms = e.started_ms;
+  r.handled = c.handled.load(std::memory_order_relaxed);
+  r.delivered = c.delivered.load(std::memory_order_relaxed);
+  r.filtered = c.filtered.load(std::memory_order_relaxed);
+  r.dropped = c.dropped.load(std::memory_order_relaxed);
+  r.mailbox = c.mailbox.load(std::memory_order_relaxed);
+  r.gauge = c.gauge.load(std::memory_order_relaxed);
+  r.last_seq = c.last_seq.load(std::memory_order_relaxed);
+  r.rate = e.rate;
+  r.last_active_ms = e.last_active_ms;
+  r.state = e.state;
+  return r;
+}
+
+std::vector<actor_row> actor_registry::list(const row_filter& keep) const {
   std::vector<actor_row> rows;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     rows.reserve(live_.size());
-    for (auto& [id, e] : live_) {
-      auto& c = e.counters;
-      rows.push_back(actor_row{id, e.kind, e.name, e.parent, e.started_ms,
-                               c.handled.load(std::memory_order_relaxed),
-                               c.delivered.load(std::memory_order_relaxed),
-                               c.filtered.load(std::memory_order_relaxed),
-                               c.dropped.load(std::memory_order_relaxed),
-                               c.mailbox.load(std::memory_order_relaxed),
-                               e.state});
-    }
+    for (auto& [id, e] : live_)
+      if (!keep || keep(e.kind, e.name))
+        rows.push_back(row_of(id, e));
+  }
+  std::sort(rows.begin(), rows.end(),
+            [](auto& a, auto& b) { return a.id < b.id; });
+  return rows;
+}
+
+void actor_registry::set_identity(
+    uint64_t id, std::shared_ptr<const protocol::identity> who) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (auto i = live_.find(id); i != live_.end())
+    i->second.who = std::move(who);
+}
+
+void actor_registry::set_subscriptions(uint64_t id,
+                                       std::vector<std::string> patterns) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (auto i = live_.find(id); i != live_.end()) {
+    i->second.counters.gauge.store(patterns.size(), std::memory_order_relaxed);
+    i->second.subscriptions = std::move(patterns);
+  }
+}
+
+void actor_registry::set_stopper(uint64_t id,
+                                 std::function<void(const std::string&)> stop) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (auto i = live_.find(id); i != live_.end())
+    i->second.stopper = std::move(stop);
+}
+
+actor_registry::stop_result actor_registry::stop(uint64_t id,
+                                                 const std::string& reason) {
+  std::function<void(const std::string&)> stopper;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto i = live_.find(id);
+    if (i == live_.end())
+      return stop_result::not_found;
+    stopper = i->second.stopper;
+  }
+  if (!stopper)
+    return stop_result::refused;
+  stopper(reason);
+  return stop_result::stopped;
+}
+
+void actor_registry::sample(int64_t now_ms) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  for (auto& [id, e] : live_) {
+    auto handled = e.counters.handled.load(std::memory_order_relaxed);
+    auto elapsed = now_ms - e.sampled_ms;
+    if (elapsed <= 0)
+      continue;
+    if (handled != e.sampled_handled)
+      e.last_active_ms = now_ms;
+    e.rate = static_cast<double>(handled - e.sampled_handled) * 1000.0
+             / static_cast<double>(elapsed);
+    e.sampled_handled = handled;
+    e.sampled_ms = now_ms;
+  }
+}
+
+std::optional<actor_row> actor_registry::find(uint64_t id) const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto i = live_.find(id);
+  if (i == live_.end())
+    return std::nullopt;
+  auto row = row_of(id, i->second);
+  row.who = i->second.who;
+  row.subscriptions = i->second.subscriptions;
+  return row;
+}
+
+std::vector<actor_row>
+actor_registry::holding(const std::string& pattern) const {
+  std::vector<actor_row> rows;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (auto& [id, e] : live_)
+      if (e.kind == actor_kind::connection
+          && std::find(e.subscriptions.begin(), e.subscriptions.end(), pattern)
+                 != e.subscriptions.end())
+        rows.push_back(row_of(id, e));
   }
   std::sort(rows.begin(), rows.end(),
             [](auto& a, auto& b) { return a.id < b.id; });

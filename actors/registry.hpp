@@ -10,9 +10,14 @@
 // and read relaxed, so a listing is a consistent set of actors with
 // counters that may be a few messages old.
 
+#include "protocol/identity.hpp"
+
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,7 +30,10 @@ enum class actor_kind : uint8_t {
   connection,
   supervisor,
   monitor,
-  channel
+  channel,
+  node,     ///< the cluster member
+  store,    ///< the plugins' record store
+  inspector ///< this registry's reader (docs/console.md)
 };
 
 /// The kind's name as the console shows it.
@@ -39,6 +47,10 @@ struct actor_counters {
   cell filtered{0};  ///< deliveries suppressed by the audience filter
   cell dropped{0};   ///< frames dropped (closing or overflowing socket)
   cell mailbox{0};   ///< mailbox depth, sampled every few messages
+  /// A kind-specific gauge: a topic's subscribers, a connection's
+  /// subscriptions.
+  cell gauge{0};
+  cell last_seq{0}; ///< a topic: the sequence of its last event
 
   /// Adds `n` to a cell of this block; only the owning actor calls this.
   static void bump(cell& c, uint64_t n = 1) {
@@ -63,9 +75,18 @@ struct actor_row {
   uint64_t filtered = 0;
   uint64_t dropped = 0;
   uint64_t mailbox = 0;
+  uint64_t gauge = 0;
+  uint64_t last_seq = 0;
+  /// Messages a second over the inspector's last sample, and when it last
+  /// saw `handled` move (0: never).
+  double rate = 0;
+  int64_t last_active_ms = 0;
   /// What the actor says of its state (a supervisor: its children and
-  /// theirs); empty for most.
+  /// theirs; a connection: its endpoint); empty for most.
   std::string state;
+  /// A connection's identity and patterns: filled by find() and holding().
+  std::shared_ptr<const protocol::identity> who;
+  std::vector<std::string> subscriptions;
 };
 
 /// Sums of the delivery counters, live and retired.
@@ -84,11 +105,38 @@ public:
   /// Sets what `id` shows as its state (rare: supervisors, on change).
   void set_state(uint64_t id, std::string state);
 
+  /// A connection's identity (once, at start).
+  void set_identity(uint64_t id, std::shared_ptr<const protocol::identity> who);
+
+  /// A connection's patterns, after each subscribe or unsubscribe frame.
+  void set_subscriptions(uint64_t id, std::vector<std::string> patterns);
+
+  /// How the admin API stops `id` (a connection: close its socket with a
+  /// reason; a channel or monitor: end it for its supervisor to restart).
+  /// Actors without one cannot be stopped from the console.
+  void set_stopper(uint64_t id, std::function<void(const std::string&)> stop);
+
+  enum class stop_result { stopped, not_found, refused };
+  /// Calls `id`'s stopper (outside the lock).
+  stop_result stop(uint64_t id, const std::string& reason);
+
+  /// The inspector's pass (about once a second): each actor's message
+  /// rate since the last pass, and when `handled` last moved.
+  void sample(int64_t now_ms);
+
+  /// One actor with its identity and subscriptions, if live.
+  std::optional<actor_row> find(uint64_t id) const;
+
+  /// The live connections holding exactly `pattern`.
+  std::vector<actor_row> holding(const std::string& pattern) const;
+
   /// Removes an actor, keeping its connection counters in the totals.
   void retire(uint64_t id);
 
-  /// Every live actor, ordered by id.
-  std::vector<actor_row> list() const;
+  using row_filter = std::function<bool(actor_kind, const std::string& name)>;
+  /// Every live actor (that `keep` keeps, when given), ordered by id;
+  /// without identities and subscriptions.
+  std::vector<actor_row> list(const row_filter& keep = {}) const;
 
   /// Connection delivery counters over the node's life.
   delivery_totals connection_totals() const;
@@ -103,8 +151,17 @@ private:
     uint64_t parent;
     int64_t started_ms;
     std::string state;
+    std::shared_ptr<const protocol::identity> who;
+    std::vector<std::string> subscriptions;
+    std::function<void(const std::string&)> stopper;
+    // The sampler's, under the mutex.
+    uint64_t sampled_handled = 0;
+    int64_t sampled_ms = 0;
+    double rate = 0;
+    int64_t last_active_ms = 0;
     actor_counters counters;
   };
+  static actor_row row_of(uint64_t id, const entry& e);
   mutable std::mutex mtx_;
   // Node-based: a block's address is stable while other actors come and go.
   std::unordered_map<uint64_t, entry> live_;

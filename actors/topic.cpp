@@ -10,6 +10,16 @@ namespace herald::actors {
 
 using namespace protocol;
 
+namespace {
+
+// The console's subscriber count (docs/console.md): one relaxed store.
+void show_subscribers(topic_state& st) {
+  if (st.counters != nullptr)
+    st.counters->gauge.store(st.subscribers.size(), std::memory_order_relaxed);
+}
+
+} // namespace
+
 topic_actor::behavior_type
 topic(topic_actor::stateful_pointer<topic_state> self, std::string pattern,
       context_ptr ctx, uint64_t parent) {
@@ -34,12 +44,15 @@ topic(topic_actor::stateful_pointer<topic_state> self, std::string pattern,
               ->enqueue(caf::make_mailbox_element(
                             self->ctrl(), caf::make_message_id(), {}, msg),
                         self->context());
-        if (st.counters != nullptr)
+        if (st.counters != nullptr) {
           actor_counters::bump(st.counters->delivered, st.subscribers.size());
+          st.counters->last_seq.store(ev->seq, std::memory_order_relaxed);
+        }
       },
       [=](join_atom, const connection_actor& who) {
         count_message(self, self->state.counters);
         self->state.subscribers.push_back(who);
+        show_subscribers(self->state);
       },
       [=](leave_atom, const connection_actor& who) {
         // Linear in the subscriber count; leaving is rare next to delivering.
@@ -50,6 +63,7 @@ topic(topic_actor::stateful_pointer<topic_state> self, std::string pattern,
           *i = std::move(subs.back());
           subs.pop_back();
         }
+        show_subscribers(self->state);
       },
       [=](stop_atom) { self->quit(); },
   };

@@ -79,6 +79,11 @@ sdk::host make_host(const context_ptr& ctx, const channel_source& src,
     auto id = a.id();
     ctx->registry.enroll(id, actor_kind::channel, std::move(name), parent);
     a->attach_functor([ctx, id] { ctx->registry.retire(id); });
+    // The console may stop it (docs/console.md); its supervisor restarts it.
+    ctx->registry.set_stopper(id,
+                              [addr = a.address()](const std::string& reason) {
+                                exit_with_reason(addr, reason);
+                              });
   };
   return h;
 }

@@ -131,6 +131,7 @@ cat >"$WORK/herald.jsonc" <<EOF
 {
   "node": {"name": "bench"},
   "listen": {"address": "127.0.0.1", "port": 0},
+  "admin": {"port": 0},
   "threads": {"io": $HERALD_IO, "actors": $HERALD_ACTORS},
   "auth": {"jwt": {"hs256_secret": "$SECRET"}, "api_keys": ["$API_KEY"]},
   "limits": {

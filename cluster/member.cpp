@@ -2,6 +2,9 @@
 
 #include "cluster/interest.hpp"
 
+#include "actors/inspector.hpp"
+#include "actors/instrument.hpp"
+
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
@@ -297,6 +300,60 @@ caf::result<actors::presence_answer> presence(member_actor_ptr self,
   return *rp;
 }
 
+using admin_answers = caf::typed_response_promise<std::vector<std::string>,
+                                                  std::vector<std::string>,
+                                                  std::vector<std::string>>;
+
+// An admin request for the other members (docs/console.md): each live one
+// named in `only` (every live one when empty) is asked; those that do not
+// answer within admin.peer_timeout_ms are listed as missing.
+caf::result<std::vector<std::string>, std::vector<std::string>,
+            std::vector<std::string>>
+ask_members(member_actor_ptr self, const std::string& req,
+            const std::vector<std::string>& only) {
+  auto& st = self->state;
+  auto rp = std::make_shared<admin_answers>(
+      self->make_response_promise<std::vector<std::string>,
+                                  std::vector<std::string>,
+                                  std::vector<std::string>>());
+  struct collected {
+    std::vector<std::string> answers, asked, missing;
+    std::size_t waiting = 1;
+  };
+  auto got = std::make_shared<collected>();
+  auto settle = [=] {
+    if (--got->waiting == 0)
+      rp->deliver(std::move(got->answers), std::move(got->asked),
+                  std::move(got->missing));
+  };
+  std::chrono::milliseconds timeout{st.ctx->settings.admin.peer_timeout_ms};
+  for (auto& [name, m] : st.members) {
+    if (!m.live
+        || (!only.empty()
+            && std::find(only.begin(), only.end(), name) == only.end()))
+      continue;
+    ++got->waiting;
+    got->asked.push_back(name);
+    auto member = name;
+    self->request(m.handle, timeout, admin_atom::value, req, true)
+        .then(
+            [=](std::string& answer) {
+              got->answers.push_back(std::move(answer));
+              settle();
+            },
+            [=](caf::error&) {
+              got->missing.push_back(member);
+              settle();
+            });
+  }
+  for (auto& name : only)
+    if (std::find(got->asked.begin(), got->asked.end(), name)
+        == got->asked.end())
+      got->missing.push_back(name);
+  settle();
+  return *rp;
+}
+
 } // namespace
 
 bool split_host_port(const std::string& text, std::string& host,
@@ -333,6 +390,7 @@ actors::cluster_actor::behavior_type member(member_actor_ptr self,
   st.joined = st.founder;
   st.targets.insert(seeds.begin(), seeds.end());
   publish_members(self);
+  actors::enroll(self, st.ctx, actors::actor_kind::node, st.me.name);
   self->send(st.router, cluster_atom::value, cluster_actor{self});
   self->set_down_handler([=](caf::down_msg& msg) {
     if (auto* m = live_member_by_addr(self->state, msg.source))
@@ -404,6 +462,21 @@ actors::cluster_actor::behavior_type member(member_actor_ptr self,
       [=](presence_atom, const std::string& topic, bool) {
         return self->delegate(self->state.router, presence_atom::value, topic,
                               true);
+      },
+      [=](admin_atom, const std::string& req,
+          const std::vector<std::string>& only) {
+        return ask_members(self, req, only);
+      },
+      [=](admin_atom, const std::string& req,
+          bool) -> caf::result<std::string> {
+        // This node's inspector answers (it registers itself at start).
+        auto found =
+            self->system().registry().get(actors::inspector_registry_name);
+        if (!found)
+          return std::string{
+              R"({"code":"UNAVAILABLE","message":"no inspector"})"};
+        return self->delegate(caf::actor_cast<actors::inspector_actor>(found),
+                              admin_atom::value, req, true);
       },
   };
 }

@@ -116,6 +116,10 @@ std::string scan_environment(const std::map<std::string, std::string>& env,
       config_file = value;
       continue;
     }
+    // herald-ctl's own (docs/console.md): an operator's shell exports them
+    // next to the node's, so the node passes over them.
+    if (name == "HERALD_ADMIN_URL" || name == "HERALD_ADMIN_TOKEN")
+      continue;
     const key_spec* spec = nullptr;
     for (auto& k : detail::keys())
       if (detail::env_name(k.name) == name)

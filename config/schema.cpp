@@ -247,6 +247,7 @@ std::vector<key_spec> make_table() {
   add_supervision_keys(t);
   add_plugin_keys(t);
   add_chat_event_keys(t);
+  add_admin_keys(t);
   t.push_back(choice(
       "log.level", [](settings& s) -> field { return &s.log.level; },
       {"trace", "debug", "info", "warn", "error", "off"},

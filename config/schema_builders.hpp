@@ -165,4 +165,7 @@ void add_plugin_keys(std::vector<key_spec>& t);
 /// chat_events.* (schema_chat.cpp).
 void add_chat_event_keys(std::vector<key_spec>& t);
 
+/// admin.*: the admin listener (docs/console.md).
+void add_admin_keys(std::vector<key_spec>& t);
+
 } // namespace herald::config::detail

@@ -167,6 +167,14 @@ struct chat_event_settings {
   uint32_t webhook_open_ms = 10000;       ///< chat_events.webhook.open_ms
 };
 
+/// The admin API and console (docs/console.md).
+struct admin_settings {
+  bool enabled = true;               ///< admin.enabled
+  std::string address = "127.0.0.1"; ///< admin.address
+  uint16_t port = 9090;              ///< admin.port (0: any free port)
+  uint32_t peer_timeout_ms = 1000;   ///< admin.peer_timeout_ms
+};
+
 struct settings {
   std::string node_name = "herald-1"; ///< node.name
   listen_settings listen;
@@ -191,6 +199,7 @@ struct settings {
   plugin_settings plugins;
   store_settings store;
   chat_event_settings chat_events;
+  admin_settings admin;
   bool actor_counters = true;        ///< metrics.actor_counters
   uint32_t shutdown_grace_ms = 5000; ///< shutdown.grace_ms
   /// True when no configuration file was given: the node runs on the

@@ -28,8 +28,9 @@ constexpr uint32_t header_limit = 16 * 1024;
 
 } // namespace
 
-http_session::http_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx)
-    : stream_(std::move(socket)), ctx_(std::move(ctx)) {}
+http_session::http_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
+                           bool admin)
+    : stream_(std::move(socket)), ctx_(std::move(ctx)), admin_(admin) {}
 
 void http_session::run() {
   asio::dispatch(
@@ -67,6 +68,8 @@ void http_session::on_read(error_code ec, std::size_t) {
     return do_close();
   }
   auto req = parser_->release();
+  if (admin_)
+    return route_admin(std::move(req));
   auto path = target_path({req.target().data(), req.target().size()});
   if (beast::websocket::is_upgrade(req)) {
     if (path == "/ws")

@@ -22,7 +22,10 @@ namespace herald::net {
 
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
-  http_session(boost::asio::ip::tcp::socket&& socket, net_context_ptr ctx);
+  /// `admin`: a session of the admin listener (docs/console.md), which
+  /// serves the admin API and the console page and nothing else.
+  http_session(boost::asio::ip::tcp::socket&& socket, net_context_ptr ctx,
+               bool admin = false);
 
   void run();
 
@@ -45,6 +48,9 @@ private:
   /// channel restarts or after its supervisor gave up on it.
   void upgrade_channel(request req, const std::string& name);
   void stream_events(request req);
+  /// The admin listener's routes (net/admin_session.cpp).
+  void route_admin(request req);
+  void admin_stream(request req, std::string what);
   /// The identity of a request's token (header or `?token=`), or why
   /// there is none; counts and logs a refusal.
   std::variant<protocol::identity, std::string> authenticate(const request& req,
@@ -61,6 +67,7 @@ private:
       boost::beast::http::request_parser<boost::beast::http::string_body>>
       parser_;
   std::shared_ptr<response> res_;
+  bool admin_ = false;
 };
 
 } // namespace herald::net

@@ -5,6 +5,7 @@
 
 #include "actors/chat_events.hpp"
 #include "actors/handles.hpp"
+#include "actors/inspector.hpp"
 #include "actors/node_context.hpp"
 #include "net/live_session.hpp"
 #include "protocol/jwt.hpp"
@@ -46,6 +47,8 @@ struct net_context {
   session_registry sessions;
   /// userConnected / userDisconnected go here (null: none are emitted).
   actors::chat_events_actor chat_events;
+  /// The admin API's answers (docs/console.md).
+  actors::inspector_actor inspector;
 };
 
 using net_context_ptr = std::shared_ptr<net_context>;

@@ -13,15 +13,17 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
-listener::listener(asio::io_context& ioc, net_context_ptr ctx)
-    : ioc_(ioc), acceptor_(asio::make_strand(ioc)), ctx_(std::move(ctx)) {}
+listener::listener(asio::io_context& ioc, net_context_ptr ctx, bool admin)
+    : ioc_(ioc), acceptor_(asio::make_strand(ioc)), ctx_(std::move(ctx)),
+      admin_(admin) {}
 
 std::variant<tcp::endpoint, std::string>
 listener::open(const std::string& address, uint16_t port) {
   beast::error_code ec;
   auto ip = asio::ip::make_address(address, ec);
   if (ec)
-    return "listen.address: '" + address + "' is not an IP address";
+    return std::string{admin_ ? "admin" : "listen"} + ".address: '" + address
+           + "' is not an IP address";
   tcp::endpoint endpoint{ip, port};
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec)
@@ -31,8 +33,8 @@ listener::open(const std::string& address, uint16_t port) {
   if (!ec)
     acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
-    return "cannot listen on " + address + ":" + std::to_string(port) + ": "
-           + ec.message();
+    return std::string{admin_ ? "admin.port: " : ""} + "cannot listen on "
+           + address + ":" + std::to_string(port) + ": " + ec.message();
   return acceptor_.local_endpoint();
 }
 
@@ -62,7 +64,7 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     log_net()->warn("accept: {}", ec.message());
   } else {
     socket.set_option(tcp::no_delay(true), ec);
-    std::make_shared<http_session>(std::move(socket), ctx_)->run();
+    std::make_shared<http_session>(std::move(socket), ctx_, admin_)->run();
   }
   do_accept();
 }

@@ -17,7 +17,9 @@ namespace herald::net {
 
 class listener : public std::enable_shared_from_this<listener> {
 public:
-  listener(boost::asio::io_context& ioc, net_context_ptr ctx);
+  /// `admin`: the admin listener (docs/console.md).
+  listener(boost::asio::io_context& ioc, net_context_ptr ctx,
+           bool admin = false);
 
   /// Binds and listens; the bound endpoint (port 0 picks one), or why not.
   std::variant<boost::asio::ip::tcp::endpoint, std::string>
@@ -37,6 +39,7 @@ private:
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
   net_context_ptr ctx_;
+  bool admin_ = false;
 };
 
 } // namespace herald::net

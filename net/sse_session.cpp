@@ -43,11 +43,25 @@ sse_session::sse_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
       opts_(std::move(opts)), heartbeat_timer_(socket_.get_executor()),
       max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {}
 
+sse_session::sse_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
+                         spawner spawn)
+    : socket_(std::move(socket)), ctx_(std::move(ctx)),
+      spawn_(std::move(spawn)), heartbeat_timer_(socket_.get_executor()),
+      max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {}
+
 sse_session::~sse_session() = default;
 
 void sse_session::start() {
   error_code ec;
   socket_.non_blocking(true, ec);
+  if (spawn_) {
+    // An admin stream: no user of the node's, no chat events.
+    actor_ = spawn_(shared_from_this());
+    ctx_->sessions.add(shared_from_this());
+    log_net()->debug("admin stream {} open", actor_.id());
+    do_wait_readable();
+    return;
+  }
   auto user = who_.sub;
   protocol::identity presence_who;
   if (ctx_->chat_events && ctx_->node->settings.chat_events.connections)

@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,6 +32,12 @@ class sse_session : public actors::outbound_sink,
 public:
   sse_session(boost::asio::ip::tcp::socket&& socket, net_context_ptr ctx,
               protocol::identity who, actors::sse_options opts);
+
+  /// Makes the actor that writes to a stream of another kind (the admin
+  /// API's streams, docs/console.md): it calls ready() to open it.
+  using spawner = std::function<actors::connection_actor(actors::sink_ptr)>;
+  sse_session(boost::asio::ip::tcp::socket&& socket, net_context_ptr ctx,
+              spawner spawn);
   ~sse_session() override;
 
   /// Spawns the connection actor; the response head goes out once it is
@@ -64,6 +71,7 @@ private:
   net_context_ptr ctx_;
   protocol::identity who_;
   actors::sse_options opts_;
+  spawner spawn_;
   actors::connection_actor actor_;
   boost::asio::steady_timer heartbeat_timer_;
   uint64_t max_backlog_;

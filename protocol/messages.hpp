@@ -64,6 +64,8 @@ using listen_atom = caf::atom_constant<caf::atom("listen")>;
 using open_atom = caf::atom_constant<caf::atom("open")>;
 using push_atom = caf::atom_constant<caf::atom("push")>;
 using call_atom = caf::atom_constant<caf::atom("call")>;
+// The admin API and the inspector (docs/console.md).
+using admin_atom = caf::atom_constant<caf::atom("admin")>;
 
 } // namespace herald::protocol
 

@@ -62,6 +62,7 @@ plain_channel_actor::behavior_type drill_channel(self_ptr self, context_ptr ctx,
                                                  uint64_t parent) {
   auto& st = self->state;
   st.counters = enroll(self, ctx, actor_kind::channel, "drill", parent);
+  stoppable_by_admin(self, ctx);
   keep_exception_text(self);
   st.ctx = std::move(ctx);
   return {

@@ -129,27 +129,6 @@ void send_status(self_ptr self, std::optional<uint64_t> to, request_tag req) {
       });
 }
 
-// YYYY-MM-DDTHH:MM:SS, optional fraction, then Z: the form the node writes.
-bool iso8601_utc(const std::string& s) {
-  const char* shape = "dddd-dd-ddTdd:dd:dd";
-  size_t i = 0;
-  for (; shape[i] != '\0'; ++i) {
-    if (i >= s.size())
-      return false;
-    bool digit = std::isdigit(static_cast<unsigned char>(s[i])) != 0;
-    if (shape[i] == 'd' ? !digit : s[i] != shape[i])
-      return false;
-  }
-  if (i < s.size() && s[i] == '.') {
-    size_t start = ++i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])))
-      ++i;
-    if (i == start || i - start > 9)
-      return false;
-  }
-  return i + 1 == s.size() && s[i] == 'Z';
-}
-
 void set_maintenance(self_ptr self, const channel_client& c,
                      const channel_request& req) {
   auto& st = self->state;
@@ -292,6 +271,7 @@ ticking_channel_actor::behavior_type monitor_channel(self_ptr self,
                                                      uint64_t parent) {
   auto& st = self->state;
   st.counters = enroll(self, ctx, actor_kind::channel, "monitor", parent);
+  stoppable_by_admin(self, ctx);
   keep_exception_text(self);
   st.ctx = std::move(ctx);
   st.health = std::move(health);

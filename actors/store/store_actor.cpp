@@ -39,7 +39,7 @@ auto guarded(self_ptr self, const std::string& coll, Op op)
 sdk::store_actor::behavior_type
 store_behavior(self_ptr self, context_ptr ctx,
                std::shared_ptr<store::record_store> records) {
-  self->state.counters = enroll(self, ctx, actor_kind::channel,
+  self->state.counters = enroll(self, ctx, actor_kind::store,
                                 std::string{"store:"} + records->kind(), 0);
   self->state.records = std::move(records);
   using store::record_store;

@@ -3,6 +3,7 @@
 // down cleanly on SIGTERM/SIGINT.
 
 #include "actors/chat_events.hpp"
+#include "actors/inspector.hpp"
 #include "actors/plugins/loader.hpp"
 #include "actors/plugins/node_bridge.hpp"
 #include "actors/store/store_actor.hpp"
@@ -53,7 +54,8 @@ std::map<std::string, std::string> herald_environment() {
 }
 
 void print_development_banner(const config::settings& cfg,
-                              const std::string& url) {
+                              const std::string& url,
+                              const std::string& admin_url) {
   auto claims = R"({"sub":"dev","customer_id":"c1","roles":["admin"],)"
                 R"("tenant_id":"t1","exp":)"
                 + std::to_string(std::time(nullptr) + 24 * 3600) + "}";
@@ -69,7 +71,12 @@ void print_development_banner(const config::settings& cfg,
          "call.status '{\"status\":\"answered\"}'\n"
       << "  mint a token:     herald-ctl token --sub u1 --customer-id c1 "
          "--roles admin\n"
-      << "  node health:      " << url << "/health?token=" << token << "\n\n"
+      << "  node health:      " << url << "/health?token=" << token << "\n"
+      << "  admin console:    "
+      << (admin_url.empty() ? std::string{"(admin.enabled is false)"}
+                            : admin_url + "/?token=" + token)
+      << "\n  control console:  herald-ctl   (or herald-ctl actors, "
+         "herald-ctl top)\n\n"
       << std::flush;
 }
 
@@ -270,7 +277,12 @@ int main(int argc, char** argv) {
 
   starter.reset();
 
+  // The inspector answers the admin API (docs/console.md); in a cluster it
+  // asks the other nodes' inspectors through the member.
+  auto inspector = actors::spawn_inspector(sys, node, health, member);
+
   auto net_ctx = std::make_shared<net::net_context>();
+  net_ctx->inspector = inspector;
   net_ctx->node = node;
   net_ctx->router = router;
   net_ctx->chat_events = chat_events;
@@ -285,24 +297,49 @@ int main(int argc, char** argv) {
       begin_shutdown();
   });
 
+  auto url_of = [](const asio::ip::tcp::endpoint& endpoint) {
+    auto host = endpoint.address().is_unspecified()
+                    ? std::string{"127.0.0.1"}
+                    : endpoint.address().to_string();
+    return "http://" + host + ":" + std::to_string(endpoint.port());
+  };
+  auto stop_actors = [&] {
+    caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(inspector, caf::exit_reason::user_shutdown);
+  };
+  // The admin listener first: its line comes before "listening on", which
+  // tells tests and scripts that the node is up.
+  std::shared_ptr<net::listener> admin_lst;
+  if (cfg.admin.enabled) {
+    admin_lst = std::make_shared<net::listener>(ioc, net_ctx, true);
+    auto admin_opened = admin_lst->open(cfg.admin.address, cfg.admin.port);
+    if (auto* error = std::get_if<std::string>(&admin_opened)) {
+      std::cerr << *error << '\n';
+      stop_actors();
+      return 2;
+    }
+    node->admin_url = url_of(std::get<asio::ip::tcp::endpoint>(admin_opened));
+  }
   auto lst = std::make_shared<net::listener>(ioc, net_ctx);
   auto opened = lst->open(cfg.listen.address, cfg.listen.port);
   if (auto* error = std::get_if<std::string>(&opened)) {
     std::cerr << *error << '\n';
-    caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+    stop_actors();
     return 2;
   }
-  auto endpoint = std::get<asio::ip::tcp::endpoint>(opened);
-  auto host = endpoint.address().is_unspecified()
-                  ? std::string{"127.0.0.1"}
-                  : endpoint.address().to_string();
-  auto url = "http://" + host + ":" + std::to_string(endpoint.port());
+  auto url = url_of(std::get<asio::ip::tcp::endpoint>(opened));
+  node->public_url = url;
+  if (admin_lst) {
+    admin_lst->run();
+    log->info("admin console on {}", node->admin_url);
+    std::cout << "admin console on " << node->admin_url << std::endl;
+  }
   lst->run();
   net_ctx->ready = true;
   log->info("node {} listening on {}", cfg.node_name, url);
   std::cout << "listening on " << url << std::endl;
   if (cfg.development)
-    print_development_banner(cfg, url);
+    print_development_banner(cfg, url, node->admin_url);
 
   // Shutdown: stop accepting, close every WebSocket with 1001, wait for
   // them up to shutdown.grace_ms, then drop what is left and stop.
@@ -327,6 +364,8 @@ int main(int argc, char** argv) {
     log->info("shutting down");
     net_ctx->ready = false;
     lst->stop();
+    if (admin_lst)
+      admin_lst->stop();
     net_ctx->sessions.close_all(1001, "node shutting down");
     deadline = std::chrono::steady_clock::now()
                + std::chrono::milliseconds(cfg.shutdown_grace_ms);
@@ -345,6 +384,8 @@ int main(int argc, char** argv) {
   ioc.poll();
   caf::anon_send_exit(prober, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(chat_events, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(inspector, caf::exit_reason::user_shutdown);
+  sys.registry().erase(actors::inspector_registry_name);
   // The root first: it stops escalating, then takes the tree down (the
   // member's exit, sent after, reaches it after its own).
   caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
@@ -366,6 +407,7 @@ int main(int argc, char** argv) {
   }).detach();
   sys.await_all_actors_done();
   lst.reset();
+  admin_lst.reset();
   log->info("stopped");
   spdlog::shutdown();
   return exit_code;

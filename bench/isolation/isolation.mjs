@@ -72,6 +72,7 @@ const cfgPath = join(dir, 'herald.json');
 writeFileSync(cfgPath, JSON.stringify({
   node: { name: 'isolation' },
   listen: { address: '127.0.0.1', port: 0 },
+  admin: { port: 0 },
   auth: { jwt: { hs256_secret: SECRET }, api_keys: [KEY] },
   limits: { rate_per_second: 100000, rate_burst: 100000 },
   log: { level: 'warn' },

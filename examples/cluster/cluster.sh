@@ -18,6 +18,8 @@
 #                                two (default 8081)
 #   HERALD_CLUSTER_BASE_CLUSTER  cluster port of node a; b and c take the
 #                                next two (default 7401)
+#   HERALD_CLUSTER_BASE_ADMIN    admin port of node a (docs/console.md); b
+#                                and c take the next two (default 9091)
 #   HERALD_CLUSTER_RUN_DIR       where configs, logs and pid files go
 #                                (default examples/cluster/run)
 #
@@ -35,21 +37,23 @@ RUN=$(cd "$RUN" 2>/dev/null && pwd) || { echo "cluster.sh: cannot use ${HERALD_C
 NODES=(a b c)
 BASE_HTTP=${HERALD_CLUSTER_BASE_HTTP:-8081}
 BASE_CLUSTER=${HERALD_CLUSTER_BASE_CLUSTER:-7401}
+BASE_ADMIN=${HERALD_CLUSTER_BASE_ADMIN:-9091}
 HOST=127.0.0.1
 READY_TIMEOUT=20
 STOP_TIMEOUT=15
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
-for v in BASE_HTTP BASE_CLUSTER; do
+for v in BASE_HTTP BASE_CLUSTER BASE_ADMIN; do
   [[ ${!v} =~ ^[0-9]+$ ]] && ((${!v} >= 1 && ${!v} <= 65533)) \
     || die "HERALD_CLUSTER_$v must be a port number 1..65533, got '${!v}'"
 done
 
-declare -A HTTP_PORT CLUSTER_PORT
+declare -A HTTP_PORT CLUSTER_PORT ADMIN_PORT
 for i in "${!NODES[@]}"; do
   HTTP_PORT[${NODES[$i]}]=$((BASE_HTTP + i))
   CLUSTER_PORT[${NODES[$i]}]=$((BASE_CLUSTER + i))
+  ADMIN_PORT[${NODES[$i]}]=$((BASE_ADMIN + i))
 done
 http_port() { echo "${HTTP_PORT[$1]}"; }
 cluster_port() { echo "${CLUSTER_PORT[$1]}"; }
@@ -119,6 +123,9 @@ write_config() { # write_config NAME
 {
   "node": {"name": "$name"},
   "listen": {"address": "$HOST", "port": $(http_port "$name")},
+  // The admin API and web console (docs/console.md); any node answers for
+  // the whole cluster: herald-ctl --admin http://$HOST:${ADMIN_PORT[$name]}
+  "admin": {"address": "$HOST", "port": ${ADMIN_PORT[$name]}},
   // The development credentials: herald-ctl tokens and examples/publish.sh
   // work against every node. Never expose these nodes.
   "auth": {
@@ -142,7 +149,8 @@ start_node() { # start_node NAME: starts it in a session of its own
   # Variables of this script and of examples/publish.sh are HERALD_* names
   # that are no configuration key: heraldd would refuse to start with them.
   # Those of the keys set per node here would beat the file.
-  env -u HERALD_CLUSTER_BASE_HTTP -u HERALD_CLUSTER_BASE_CLUSTER \
+  env -u HERALD_CLUSTER_BASE_HTTP -u HERALD_CLUSTER_BASE_CLUSTER -u HERALD_CLUSTER_BASE_ADMIN \
+      -u HERALD_ADMIN_URL -u HERALD_ADMIN_TOKEN -u HERALD_ADMIN_PORT \
       -u HERALD_CLUSTER_RUN_DIR -u HERALD_URL -u HERALD_API_KEY -u HERALD_CONFIG \
       -u HERALD_NODE_NAME -u HERALD_LISTEN_ADDRESS -u HERALD_LISTEN_PORT \
       -u HERALD_CLUSTER_ENABLED -u HERALD_CLUSTER_LISTEN_ADDRESS \

@@ -18,6 +18,8 @@ export const SOURCE_DIR = process.env.HERALD_SOURCE_DIR
   ?? resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 
 const READY_RE = /listening on http:\/\/([\d.]+):(\d+)/;
+// Printed before READY_RE's line when the admin listener is open.
+const ADMIN_RE = /admin console on (http:\/\/[\d.]+:\d+)/;
 const START_TIMEOUT_MS = 10_000;
 
 /** The binary under test: $HERALDD, else the lead's build directory. */
@@ -53,6 +55,8 @@ export function baseConfig() {
     // Connection events would add to the history figures other suites
     // count exactly; the chat events suites turn them on.
     chat_events: { connections: false },
+    // Any free port: several nodes run at once (docs/console.md).
+    admin: { port: 0 },
   };
 }
 
@@ -173,10 +177,13 @@ export async function startNode(overrides = {}, options = {}) {
   };
   live.add(handle);
 
+  let adminUrl = null;
   const ready = await new Promise((res) => {
     const timer = setTimeout(() => res({ error: `no "listening on" line within ${START_TIMEOUT_MS} ms` }),
       START_TIMEOUT_MS);
     onLine = (line) => {
+      const a = ADMIN_RE.exec(line);
+      if (a) adminUrl = a[1];
       const m = READY_RE.exec(line);
       if (m) { clearTimeout(timer); res({ address: m[1], port: Number(m[2]) }); }
     };
@@ -194,6 +201,8 @@ export async function startNode(overrides = {}, options = {}) {
   handle.port = ready.port;
   handle.url = `http://${ready.address}:${ready.port}`;
   handle.wsUrl = `ws://${ready.address}:${ready.port}/ws`;
+  /** The admin listener's URL (docs/console.md), or null when it is off. */
+  handle.adminUrl = adminUrl;
   return handle;
 }
 
