@@ -34,7 +34,8 @@ std::string encode(F&& write) {
 // A connection's one-line state: its endpoint and how much it holds.
 std::string state_line(const actor_row& r) {
   if (r.kind == actor_kind::connection)
-    return r.state + (r.state.empty() ? "" : " ") + std::to_string(r.gauge)
+    return r.state + (r.state.empty() ? "" : " ") + r.name + " "
+           + std::to_string(r.gauge)
            + (r.gauge == 1 ? " subscription" : " subscriptions");
   if (r.kind == actor_kind::topic)
     return std::to_string(r.gauge)
@@ -80,6 +81,10 @@ void write_row(json_writer& w, const node_context& ctx, const actor_row& r,
     w.Uint64(r.gauge);
   }
   if (r.kind == actor_kind::connection) {
+    w.Key("user");
+    write_json_string(w, r.name);
+    w.Key("endpoint");
+    write_json_string(w, r.state);
     w.Key("subscriptions");
     w.Uint64(r.gauge);
   }

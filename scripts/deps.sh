@@ -6,7 +6,8 @@ set -euo pipefail
 
 build_packages=(g++ cmake ninja-build libcaf-dev libboost-dev rapidjson-dev
   libspdlog-dev libssl-dev libbenchmark-dev libjemalloc-dev
-  libsqlite3-dev libpq-dev) # the stores (docs/stores.md)
+  libsqlite3-dev libpq-dev # the stores (docs/stores.md)
+  libreadline-dev) # herald-ctl's console
 test_packages=(chromium tmux curl iproute2 # iproute2: the cluster partition suite (ip netns)
   postgresql) # the PostgreSQL store tests start a throwaway server
 

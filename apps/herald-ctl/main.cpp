@@ -1,144 +1,118 @@
-// herald-ctl: the control console. For now it mints development tokens;
-// the admin API commands come with the control console issue.
+// herald-ctl: the control console (docs/console.md). One-shot commands
+// against a node's admin API, the interactive console, and development
+// tokens.
 
-#include "config/loader.hpp"
-#include "protocol/jwt.hpp"
+#include "commands.hpp"
+#include "console.hpp"
+#include "interrupt.hpp"
+#include "token.hpp"
 
 #include <cstdlib>
-#include <ctime>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <unistd.h>
 
 namespace {
 
-constexpr const char* usage_text = R"(usage: herald-ctl token [options]
+using namespace herald::ctl;
 
-Mints an HS256 JWT for a Herald node and prints it.
+struct globals {
+  std::string admin, token, secret;
+  bool json = false;
+};
 
-  --sub ID            user id (required)
-  --customer-id ID    claim customer_id
-  --roles A,B         claim roles (comma-separated)
-  --agent-ids A,B     claim agent_ids (comma-separated)
-  --tenant-id ID      claim tenant_id
-  --org-id ID         claim org_id
-  --iss ISSUER        claim iss
-  --aud AUDIENCE      claim aud
-  --ttl SECONDS       lifetime (default 86400)
-  --secret SECRET     signing secret (default: $HERALD_AUTH_JWT_HS256_SECRET,
-                      else the development secret)
-)";
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::string item;
-  for (char c : text) {
-    if (c == ',') {
-      if (!item.empty())
-        out.push_back(item);
-      item.clear();
-    } else {
-      item += c;
-    }
-  }
-  if (!item.empty())
-    out.push_back(item);
-  return out;
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
 }
 
-int mint(const std::vector<std::string>& args) {
-  std::string sub, customer_id, roles, agent_ids, tenant_id, org_id, iss, aud;
-  long long ttl = 86400;
-  const char* env_secret = std::getenv("HERALD_AUTH_JWT_HS256_SECRET");
-  std::string secret =
-      env_secret ? env_secret : herald::config::dev_hs256_secret;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    auto& flag = args[i];
-    if (i + 1 >= args.size()) {
-      std::cerr << "herald-ctl token: " << flag << " needs a value\n";
-      return 2;
+// Takes the global flags out of `words` (before the command, or after it
+// for every command but `token`, whose flags are its own). False on a
+// flag without its value.
+bool take_globals(std::vector<std::string>& words, globals& g) {
+  std::vector<std::string> rest;
+  bool in_token = false;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const auto& w = words[i];
+    if (!in_token && rest.empty() && w == "token")
+      in_token = true;
+    if (in_token) {
+      rest.push_back(w);
+      continue;
     }
-    auto& value = args[++i];
-    if (flag == "--sub")
-      sub = value;
-    else if (flag == "--customer-id")
-      customer_id = value;
-    else if (flag == "--roles")
-      roles = value;
-    else if (flag == "--agent-ids")
-      agent_ids = value;
-    else if (flag == "--tenant-id")
-      tenant_id = value;
-    else if (flag == "--org-id")
-      org_id = value;
-    else if (flag == "--iss")
-      iss = value;
-    else if (flag == "--aud")
-      aud = value;
-    else if (flag == "--secret")
-      secret = value;
-    else if (flag == "--ttl")
-      ttl = std::atoll(value.c_str());
-    else {
-      std::cerr << "herald-ctl token: unknown option " << flag << "\n"
-                << usage_text;
-      return 2;
+    std::string* target = nullptr;
+    std::string name = w.substr(0, w.find('='));
+    if (name == "--admin")
+      target = &g.admin;
+    else if (name == "--token")
+      target = &g.token;
+    else if (name == "--secret")
+      target = &g.secret;
+    else if (w == "--json" && rest.empty()) {
+      g.json = true;
+      continue;
+    }
+    if (!target) {
+      rest.push_back(w);
+      continue;
+    }
+    if (name.size() < w.size()) {
+      *target = w.substr(name.size() + 1);
+    } else if (i + 1 < words.size()) {
+      *target = words[++i];
+    } else {
+      std::cerr << "herald-ctl: " << w << " needs a value\n";
+      return false;
     }
   }
-  if (sub.empty()) {
-    std::cerr << "herald-ctl token: --sub is required\n";
-    return 2;
-  }
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w{buf};
-  w.StartObject();
-  auto str = [&](const char* key, const std::string& value) {
-    if (value.empty())
-      return;
-    w.Key(key);
-    w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-  };
-  auto list = [&](const char* key, const std::string& value) {
-    if (value.empty())
-      return;
-    w.Key(key);
-    w.StartArray();
-    for (auto& item : split_list(value))
-      w.String(item.c_str(), static_cast<rapidjson::SizeType>(item.size()));
-    w.EndArray();
-  };
-  str("sub", sub);
-  str("customer_id", customer_id);
-  list("roles", roles);
-  list("agent_ids", agent_ids);
-  str("tenant_id", tenant_id);
-  str("org_id", org_id);
-  str("iss", iss);
-  str("aud", aud);
-  auto now = static_cast<int64_t>(std::time(nullptr));
-  w.Key("iat");
-  w.Int64(now);
-  w.Key("exp");
-  w.Int64(now + ttl);
-  w.EndObject();
-  std::cout << herald::protocol::sign_hs256(buf.GetString(), secret) << '\n';
-  return 0;
+  words = std::move(rest);
+  return true;
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::cout << usage_text;
-    return args.empty() ? 2 : 0;
+  std::vector<std::string> words(argv + 1, argv + argc);
+  globals g;
+  if (!take_globals(words, g))
+    return exit_usage;
+  if (!words.empty() && (words[0] == "--help" || words[0] == "-h")) {
+    std::cout << usage_text();
+    return exit_ok;
   }
-  if (args[0] == "token")
-    return mint({args.begin() + 1, args.end()});
-  std::cerr << "herald-ctl: unknown command '" << args[0] << "'\n"
-            << usage_text;
-  return 2;
+  if (!words.empty() && words[0] == "token")
+    return mint_command({words.begin() + 1, words.end()});
+  bool console = words.empty() || words[0] == "console";
+  if (console && words.size() > 1) {
+    std::cerr << "herald-ctl console: takes no arguments\n";
+    return exit_usage;
+  }
+  if (words.empty() && !isatty(STDIN_FILENO)) {
+    std::cerr << usage_text();
+    return exit_usage;
+  }
+
+  std::string url = g.admin.empty()
+                        ? env_or("HERALD_ADMIN_URL", "http://127.0.0.1:9090")
+                        : g.admin;
+  endpoint where;
+  std::string why;
+  if (!parse_endpoint(url, where, why)) {
+    std::cerr << "herald-ctl: --admin " << url << ": " << why << "\n";
+    return exit_usage;
+  }
+  std::string token =
+      g.token.empty() ? env_or("HERALD_ADMIN_TOKEN", "") : g.token;
+  if (token.empty())
+    token = admin_token(g.secret.empty() ? default_secret() : g.secret);
+
+  install_interrupt_handler();
+  context ctx{http_client{where, token}, g.json, false};
+  ctx.client.set_cancel([] { return interrupted(); });
+  if (console)
+    return run_console(ctx);
+  int rc = run_command(ctx, words);
+  return interrupted() ? exit_interrupted : rc;
 }
