@@ -85,9 +85,9 @@ int compare_field(const value_t& a, const value_t& b, const char* field) {
 } // namespace
 
 const std::vector<std::string>& kind_names() {
-  static const std::vector<std::string> names{"connection", "topic",   "router",
-                                              "channel",    "monitor", "node",
-                                              "supervisor", "store"};
+  static const std::vector<std::string> names{
+      "connection", "topic",      "router", "channel",  "monitor",
+      "node",       "supervisor", "store",  "inspector"};
   return names;
 }
 
@@ -107,7 +107,7 @@ parse_page_query(const param_lookup& params, const sort_keys& keys,
           if (!contains(kind_names(), item))
             return "kind: unknown kind '" + item
                    + "' (connection, topic, router, channel, monitor, node, "
-                     "supervisor, store)";
+                     "supervisor, store, inspector)";
           if (!contains(q.kinds, item))
             q.kinds.push_back(item);
         }

@@ -44,3 +44,53 @@ CAF_TEST(connection totals survive the connections that made them) {
   CAF_CHECK(reg.list().empty());
   CAF_CHECK_EQUAL(reg.connection_totals().delivered, 15u);
 }
+
+CAF_TEST(the sampler gives each actor a rate and a last activity) {
+  actor_registry reg;
+  auto* a = reg.enroll(1, actor_kind::connection, "a", 0);
+  reg.enroll(2, actor_kind::topic, "x:y:*", 0);
+  auto start = reg.list()[0].started_ms;
+  actor_counters::bump(a->handled, 50);
+  reg.sample(start + 500);
+  auto rows = reg.list();
+  CAF_CHECK_EQUAL(rows[0].rate, 100.0); // 50 messages in half a second
+  CAF_CHECK_EQUAL(rows[0].last_active_ms, start + 500);
+  CAF_CHECK_EQUAL(rows[1].rate, 0.0);
+  CAF_CHECK_EQUAL(rows[1].last_active_ms, 0);
+  reg.sample(start + 1500); // nothing handled since
+  rows = reg.list();
+  CAF_CHECK_EQUAL(rows[0].rate, 0.0);
+  CAF_CHECK_EQUAL(rows[0].last_active_ms, start + 500);
+}
+
+CAF_TEST(connections show their identity and subscriptions and can be stopped) {
+  actor_registry reg;
+  reg.enroll(1, actor_kind::connection, "u1", 0);
+  reg.enroll(2, actor_kind::connection, "u2", 0);
+  reg.enroll(3, actor_kind::router, "router", 0);
+  auto who = std::make_shared<herald::protocol::identity>();
+  who->sub = "u1";
+  reg.set_identity(1, who);
+  reg.set_subscriptions(1, {"a:b:*", "c:d:e"});
+  reg.set_subscriptions(2, {"c:d:e"});
+  auto one = reg.find(1);
+  CAF_REQUIRE(one.has_value());
+  CAF_CHECK_EQUAL(one->who->sub, "u1");
+  CAF_CHECK_EQUAL(one->subscriptions.size(), 2u);
+  CAF_CHECK_EQUAL(one->gauge, 2u);
+  CAF_CHECK(reg.list()[0].subscriptions.empty()); // listings stay light
+  CAF_CHECK_EQUAL(reg.holding("c:d:e").size(), 2u);
+  CAF_CHECK_EQUAL(reg.holding("a:b:*").size(), 1u);
+  CAF_CHECK(reg.holding("a:b").empty());
+  std::string said;
+  reg.set_stopper(1, [&](const std::string& why) { said = why; });
+  using result = actor_registry::stop_result;
+  CAF_CHECK(reg.stop(1, "bye") == result::stopped);
+  CAF_CHECK_EQUAL(said, "bye");
+  CAF_CHECK(reg.stop(3, "bye") == result::refused); // no stopper: the router
+  CAF_CHECK(reg.stop(9, "bye") == result::not_found);
+  auto kept = reg.list([](actor_kind k, const std::string&) {
+    return k == actor_kind::connection;
+  });
+  CAF_CHECK_EQUAL(kept.size(), 2u);
+}
