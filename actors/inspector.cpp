@@ -126,7 +126,11 @@ void gather(self_ptr self, const admin::request& req, gathered_fn done) {
     peer_req.page.limit = req.page.offset + req.page.limit;
     peer_req.page.offset = 0;
   }
-  bool only_me = !st.member || req.page.node == me;
+  // One actor without a node is this node's: never ask the others, or a
+  // stop would reach every member's actor of that id.
+  bool only_me =
+      !st.member || req.page.node == me
+      || ((req.op == "actor" || req.op == "stop") && req.page.node.empty());
   bool only_other = !req.page.node.empty() && req.page.node != me;
   auto after_local = [=](std::string mine) {
     gathered g;
