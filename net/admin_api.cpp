@@ -45,18 +45,6 @@ std::vector<std::string> segments(std::string_view path) {
   return out;
 }
 
-std::optional<uint64_t> parse_id(const std::string& text) {
-  if (text.empty() || text.size() > 19)
-    return std::nullopt;
-  uint64_t n = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9')
-      return std::nullopt;
-    n = n * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return n;
-}
-
 struct parsed {
   std::optional<admin::request> req;
   std::optional<response> refusal;
@@ -71,14 +59,14 @@ parsed refuse(const request& req, http::status status, const char* code,
 bool actor_address(const std::vector<std::string>& seg, std::size_t at,
                    admin::request& out) {
   if (seg.size() > at + 1) {
-    auto id = parse_id(seg[at + 1]);
+    auto id = admin::parse_count(seg[at + 1]);
     if (!id)
       return false;
     out.page.node = seg[at];
     out.id = *id;
     return true;
   }
-  auto id = seg.size() > at ? parse_id(seg[at]) : std::nullopt;
+  auto id = seg.size() > at ? admin::parse_count(seg[at]) : std::nullopt;
   if (!id)
     return false;
   out.id = *id;

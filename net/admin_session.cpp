@@ -8,6 +8,7 @@
 #include "net/sse_session.hpp"
 
 #include "actors/admin_follow.hpp"
+#include "protocol/admin_query.hpp"
 #include "protocol/topic.hpp"
 
 #include <boost/asio/post.hpp>
@@ -25,22 +26,6 @@ response handle_console_page(const request& req) {
   return make_response(req, http::status::ok, embedded_console_page,
                        "text/html; charset=utf-8");
 }
-
-namespace {
-
-std::optional<uint64_t> parse_number(const std::string& text) {
-  if (text.empty() || text.size() > 19)
-    return std::nullopt;
-  uint64_t n = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9')
-      return std::nullopt;
-    n = n * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return n;
-}
-
-} // namespace
 
 void http_session::route_admin(request req) {
   std::string_view target{req.target().data(), req.target().size()};
@@ -99,13 +84,13 @@ void http_session::admin_stream(request req, std::string what) {
     auto rest = what.substr(6);
     auto slash = rest.find('/');
     std::string node = slash == std::string::npos ? "" : rest.substr(0, slash);
-    auto id = parse_number(slash == std::string::npos ? rest
-                                                      : rest.substr(slash + 1));
+    auto id = protocol::admin::parse_count(
+        slash == std::string::npos ? rest : rest.substr(slash + 1));
     if (!id)
       return bad("an actor stream is /admin/v1/stream/actor/<node>/<id>");
     uint64_t interval = 1000;
     if (auto text = query_param(target, "interval_ms")) {
-      auto n = parse_number(*text);
+      auto n = protocol::admin::parse_count(*text);
       if (!n || *n < 100 || *n > 60000)
         return bad("interval_ms: a whole number from 100 to 60000");
       interval = *n;

@@ -17,18 +17,6 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-std::optional<uint64_t> parse_count(const std::string& text) {
-  if (text.empty() || text.size() > 12)
-    return std::nullopt;
-  uint64_t n = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9')
-      return std::nullopt;
-    n = n * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return n;
-}
-
 // The last value of a parameter, or none.
 std::optional<std::string> last(const param_lookup& params,
                                 std::string_view name) {
@@ -83,6 +71,18 @@ int compare_field(const value_t& a, const value_t& b, const char* field) {
 }
 
 } // namespace
+
+std::optional<uint64_t> parse_count(std::string_view text) {
+  if (text.empty() || text.size() > 19)
+    return std::nullopt;
+  uint64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return n;
+}
 
 const std::vector<std::string>& kind_names() {
   static const std::vector<std::string> names{

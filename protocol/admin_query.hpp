@@ -52,6 +52,10 @@ std::variant<page_query, std::string>
 parse_page_query(const param_lookup& params, const sort_keys& keys,
                  bool with_kinds);
 
+/// A whole number of at most 19 digits (an offset, an id, an interval),
+/// or none.
+std::optional<uint64_t> parse_count(std::string_view text);
+
 /// The JSON field a sort key orders by (`age` orders by `age_ms`).
 std::string sort_field(const std::string& key);
 

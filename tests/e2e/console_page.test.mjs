@@ -8,14 +8,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNode, connect, hs256, ids, waitFor, SOURCE_DIR } from './lib/index.mjs';
+import { launchChromium, skipWithoutChromium } from './lib/browser.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 const PATTERN = 'customer_id:c1:call:*';
 // A user name that would run script if the page put names in as HTML.
@@ -86,22 +84,16 @@ describe('GET / and GET /console on the admin port', () => {
   });
 });
 
-describe('the console in Chromium', { skip: !haveChromium && `${CHROMIUM} is not installed: skipping the browser tests` }, () => {
+describe('the console in Chromium', { skip: skipWithoutChromium }, () => {
   let context;
-  let userDataDir;
+  let browser;
   before(async () => {
-    const { chromium } = await import('playwright-core');
     mkdirSync(ARTIFACTS, { recursive: true });
-    userDataDir = mkdtempSync(join(tmpdir(), 'herald-e2e-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM, headless: true, timeout: 30_000, viewport: { width: 1280, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
+    ({ context } = browser);
   });
   after(async () => {
-    await context?.close().catch(() => {});
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
   });
 
   async function openPage(token) {

@@ -4,14 +4,12 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNode, hs256, ids, get, publishOk, SOURCE_DIR } from './lib/index.mjs';
+import { launchChromium, skipWithoutChromium } from './lib/browser.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 
 let node;
@@ -41,24 +39,15 @@ describe('GET /', () => {
   });
 });
 
-describe('in Chromium', { skip: !haveChromium && `${CHROMIUM} is not installed: skipping the browser tests` }, () => {
+describe('in Chromium', { skip: skipWithoutChromium }, () => {
   let context;
-  let userDataDir;
+  let browser;
   before(async () => {
-    const { chromium } = await import('playwright-core');
-    userDataDir = mkdtempSync(join(tmpdir(), 'herald-e2e-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      timeout: 30_000,
-      viewport: { width: 1280, height: 860 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium({ viewport: { width: 1280, height: 860 } });
+    ({ context } = browser);
   });
   after(async () => {
-    await context?.close().catch(() => {});
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
   });
 
   async function openPage(token) {

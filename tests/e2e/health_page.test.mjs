@@ -6,14 +6,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNode, connect, hs256, ids, get, SOURCE_DIR } from './lib/index.mjs';
+import { launchChromium, skipWithoutChromium } from './lib/browser.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 
 let mode = 'ok';
@@ -47,21 +45,15 @@ describe('GET /health', () => {
   });
 });
 
-describe('the health page in Chromium', { skip: !haveChromium && `${CHROMIUM} is not installed: skipping the browser tests` }, () => {
+describe('the health page in Chromium', { skip: skipWithoutChromium }, () => {
   let context;
-  let userDataDir;
+  let browser;
   before(async () => {
-    const { chromium } = await import('playwright-core');
-    userDataDir = mkdtempSync(join(tmpdir(), 'herald-e2e-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM, headless: true, timeout: 30_000, viewport: { width: 1280, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
+    ({ context } = browser);
   });
   after(async () => {
-    await context?.close().catch(() => {});
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
   });
 
   it('shows services, layers, alerts and maintenance live', { timeout: 60_000 }, async () => {

@@ -40,8 +40,8 @@ rapidjson::Document parse(const std::string& text) {
 
 } // namespace
 
-CAF_TEST(a listing query takes kinds and filters and a sort key
-         an order and a page) {
+CAF_TEST(a listing query takes kinds and filters and a sort key an order and a
+             page) {
   auto q = parse_page_query(params({{"kind", "connection,topic"},
                                     {"kind", "topic"},
                                     {"name", "u1"},
