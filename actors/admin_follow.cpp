@@ -1,6 +1,7 @@
 #include "actors/admin_follow.hpp"
 
 #include "protocol/admin_query.hpp"
+#include "protocol/frames.hpp"
 #include "protocol/json_util.hpp"
 
 #include <caf/all.hpp>
@@ -16,32 +17,6 @@ namespace {
 frame_ptr sse_frame(const char* event, const std::string& json) {
   return std::make_shared<const std::string>(std::string{"event: "} + event
                                              + "\ndata: " + json + "\n\n");
-}
-
-std::string event_json(const event& ev) {
-  rapidjson::StringBuffer buf;
-  json_writer w{buf};
-  w.StartObject();
-  w.Key("topic");
-  write_json_string(w, ev.topic);
-  w.Key("event_type");
-  write_json_string(w, ev.event_type);
-  w.Key("id");
-  write_json_string(w, ev.id);
-  w.Key("pos");
-  write_json_string(w, ev.pos);
-  w.Key("timestamp_us");
-  w.Int64(ev.timestamp_us);
-  w.Key("broadcast");
-  w.Bool(ev.broadcast);
-  w.Key("data");
-  if (ev.data_json.empty())
-    w.Null();
-  else
-    w.RawValue(ev.data_json.data(), ev.data_json.size(),
-               rapidjson::kObjectType);
-  w.EndObject();
-  return {buf.GetString(), buf.GetSize()};
 }
 
 struct follower_state {
@@ -68,7 +43,8 @@ follower(connection_actor::stateful_pointer<follower_state> self,
         // The admin sees every event: no audience filter. A sink that
         // refuses (a slow reader past its backlog) closes itself.
         if (self->state.sink)
-          self->state.sink->send(sse_frame("event", event_json(*ev)));
+          self->state.sink->send(
+              sse_frame("event", protocol::encode_ws_event(*ev)));
       },
       [=](frame_atom, const std::string&) {},
       [=](binary_atom) {},

@@ -290,8 +290,8 @@ std::string actor_detail(const node_context& ctx, uint64_t id) {
     return error_answer("NOT_FOUND", "no actor " + std::to_string(id)
                                          + " on node "
                                          + ctx.settings.node_name);
-  auto children =
-      ctx.registry.list([](actor_kind, const std::string&) { return true; });
+  // Only the children: a connection's detail copies no other row.
+  auto children = ctx.registry.children_of(id);
   auto now = now_ms();
   return encode([&](json_writer& w) {
     // The row's members, then the detail and the children.
@@ -310,6 +310,8 @@ std::string actor_detail(const node_context& ctx, uint64_t id) {
       write_json_string(w, row->state);
       w.Key("user");
       write_json_string(w, row->who ? row->who->sub : row->name);
+      w.Key("remote");
+      write_json_string(w, row->remote);
       if (row->who) {
         w.Key("claims");
         write_identity(w, *row->who);
@@ -340,8 +342,7 @@ std::string actor_detail(const node_context& ctx, uint64_t id) {
     w.Key("children");
     w.StartArray();
     for (auto& c : children)
-      if (c.parent == id && c.id != id)
-        write_row(w, ctx, c, now);
+      write_row(w, ctx, c, now);
     w.EndArray();
     w.EndObject();
   });

@@ -74,7 +74,7 @@ void describe_connection(Self* self, const context_ptr& ctx,
   if (!ctx->settings.actor_counters)
     return;
   auto id = self->id();
-  ctx->registry.set_identity(id, std::move(who));
+  ctx->registry.set_identity(id, std::move(who), sink->peer_address());
   ctx->registry.set_state(id, std::move(endpoint));
   ctx->registry.set_stopper(
       id, [weak = std::weak_ptr<outbound_sink>(sink)](const std::string& why) {

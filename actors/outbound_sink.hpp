@@ -28,6 +28,10 @@ public:
   /// answers its request then, so a client that sees the stream open
   /// never loses an event published after that. Thread-safe.
   virtual void ready() {}
+
+  /// The client's address as "ip:port" (the console's detail.remote);
+  /// fixed at accept, so reading it needs no lock. Empty when unknown.
+  virtual std::string peer_address() const { return {}; }
 };
 
 using sink_ptr = std::shared_ptr<outbound_sink>;

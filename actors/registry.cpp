@@ -101,11 +101,14 @@ std::vector<actor_row> actor_registry::list(const row_filter& keep) const {
   return rows;
 }
 
-void actor_registry::set_identity(
-    uint64_t id, std::shared_ptr<const protocol::identity> who) {
+void actor_registry::set_identity(uint64_t id,
+                                  std::shared_ptr<const protocol::identity> who,
+                                  std::string remote) {
   std::lock_guard<std::mutex> guard{mtx_};
-  if (auto i = live_.find(id); i != live_.end())
+  if (auto i = live_.find(id); i != live_.end()) {
     i->second.who = std::move(who);
+    i->second.remote = std::move(remote);
+  }
 }
 
 void actor_registry::set_subscriptions(uint64_t id,
@@ -163,8 +166,22 @@ std::optional<actor_row> actor_registry::find(uint64_t id) const {
     return std::nullopt;
   auto row = row_of(id, i->second);
   row.who = i->second.who;
+  row.remote = i->second.remote;
   row.subscriptions = i->second.subscriptions;
   return row;
+}
+
+std::vector<actor_row> actor_registry::children_of(uint64_t id) const {
+  std::vector<actor_row> rows;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (auto& [child, e] : live_)
+      if (e.parent == id && child != id)
+        rows.push_back(row_of(child, e));
+  }
+  std::sort(rows.begin(), rows.end(),
+            [](auto& a, auto& b) { return a.id < b.id; });
+  return rows;
 }
 
 std::vector<actor_row>

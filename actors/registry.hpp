@@ -86,6 +86,7 @@ struct actor_row {
   std::string state;
   /// A connection's identity and patterns: filled by find() and holding().
   std::shared_ptr<const protocol::identity> who;
+  std::string remote; ///< a connection's peer "ip:port" (find() only)
   std::vector<std::string> subscriptions;
 };
 
@@ -106,7 +107,9 @@ public:
   void set_state(uint64_t id, std::string state);
 
   /// A connection's identity (once, at start).
-  void set_identity(uint64_t id, std::shared_ptr<const protocol::identity> who);
+  /// `remote`: the peer's "ip:port".
+  void set_identity(uint64_t id, std::shared_ptr<const protocol::identity> who,
+                    std::string remote = {});
 
   /// A connection's patterns, after each subscribe or unsubscribe frame.
   void set_subscriptions(uint64_t id, std::vector<std::string> patterns);
@@ -126,6 +129,9 @@ public:
 
   /// One actor with its identity and subscriptions, if live.
   std::optional<actor_row> find(uint64_t id) const;
+
+  /// The live actors whose parent is `id`.
+  std::vector<actor_row> children_of(uint64_t id) const;
 
   /// The live connections holding exactly `pattern`.
   std::vector<actor_row> holding(const std::string& pattern) const;
@@ -152,6 +158,7 @@ private:
     int64_t started_ms;
     std::string state;
     std::shared_ptr<const protocol::identity> who;
+    std::string remote;
     std::vector<std::string> subscriptions;
     std::function<void(const std::string&)> stopper;
     // The sampler's, under the mutex.

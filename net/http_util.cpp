@@ -138,4 +138,15 @@ bool secret_equals(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string peer_of(const boost::asio::ip::tcp::socket& socket) {
+  boost::system::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  if (ec)
+    return {};
+  auto ip = ep.address().to_string(ec);
+  if (ep.address().is_v6())
+    ip = "[" + ip + "]";
+  return ip + ":" + std::to_string(ep.port());
+}
+
 } // namespace herald::net

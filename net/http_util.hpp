@@ -3,6 +3,7 @@
 // Small HTTP helpers shared by the handlers: responses with JSON bodies,
 // the bearer credential, query parameters.
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
 
 #include <optional>
@@ -40,5 +41,9 @@ std::vector<std::string> query_params(std::string_view target,
 
 /// Compares secrets in time independent of where they differ.
 bool secret_equals(std::string_view a, std::string_view b);
+
+/// The peer of a connected socket as "ip:port" ("[v6]:port"); empty when
+/// the socket has none (it already closed).
+std::string peer_of(const boost::asio::ip::tcp::socket& socket);
 
 } // namespace herald::net

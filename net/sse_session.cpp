@@ -1,5 +1,6 @@
 #include "net/sse_session.hpp"
 
+#include "net/http_util.hpp"
 #include "net/log.hpp"
 #include "protocol/sse.hpp"
 
@@ -41,13 +42,17 @@ sse_session::sse_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
                          protocol::identity who, actors::sse_options opts)
     : socket_(std::move(socket)), ctx_(std::move(ctx)), who_(std::move(who)),
       opts_(std::move(opts)), heartbeat_timer_(socket_.get_executor()),
-      max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {}
+      max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {
+  peer_ = peer_of(socket_);
+}
 
 sse_session::sse_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
                          spawner spawn)
     : socket_(std::move(socket)), ctx_(std::move(ctx)),
       spawn_(std::move(spawn)), heartbeat_timer_(socket_.get_executor()),
-      max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {}
+      max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {
+  peer_ = peer_of(socket_);
+}
 
 sse_session::~sse_session() = default;
 
@@ -80,13 +85,17 @@ void sse_session::ready() {
     if (self->finished_ || self->head_written_ || !self->head_.empty())
       return;
     // PROTOCOL §5's four headers; chunked, since the stream has no length.
-    self->head_ = "HTTP/1.1 200 OK\r\n"
-                  "Content-Type: text/event-stream\r\n"
-                  "Cache-Control: no-cache, no-transform\r\n"
-                  "Connection: keep-alive\r\n"
-                  "X-Accel-Buffering: no\r\n"
-                  "Transfer-Encoding: chunked\r\n"
-                  "Server: herald\r\n\r\n";
+    // An admin stream is one the node ends itself (an actor's `gone`), and
+    // the socket is closed with it: `Connection: close` keeps a keep-alive
+    // client from sending its next request down a socket about to go.
+    self->head_ = std::string{"HTTP/1.1 200 OK\r\n"
+                              "Content-Type: text/event-stream\r\n"
+                              "Cache-Control: no-cache, no-transform\r\n"}
+                  + (self->spawn_ ? "Connection: close\r\n"
+                                  : "Connection: keep-alive\r\n")
+                  + "X-Accel-Buffering: no\r\n"
+                    "Transfer-Encoding: chunked\r\n"
+                    "Server: herald\r\n\r\n";
     self->write_in_flight_ = true;
     asio::async_write(
         self->socket_, asio::buffer(self->head_),
@@ -185,7 +194,9 @@ void sse_session::close(uint16_t code, std::string reason) {
                if (self->finished_ || self->end_sent_)
                  return;
                log_net()->debug("sse {} ending: {}", self->actor_.id(), reason);
-               if (!self->head_written_) {
+               // Before ready() there is no stream to end. With the head on
+               // its way, what follows is queued: on_head_written flushes it.
+               if (!self->head_written_ && self->head_.empty()) {
                  self->finish("closed before the stream began");
                  return;
                }

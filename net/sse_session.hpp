@@ -54,6 +54,7 @@ public:
     close(code, reason);
   }
   void abort() override;
+  std::string peer_address() const override { return peer_; }
 
 private:
   using error_code = boost::beast::error_code;
@@ -69,6 +70,7 @@ private:
 
   boost::asio::ip::tcp::socket socket_;
   net_context_ptr ctx_;
+  std::string peer_; ///< "ip:port", read at accept
   protocol::identity who_;
   actors::sse_options opts_;
   spawner spawn_;

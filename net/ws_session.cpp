@@ -1,6 +1,7 @@
 #include "net/ws_session.hpp"
 
 #include "actors/connection.hpp"
+#include "net/http_util.hpp"
 #include "net/log.hpp"
 
 #include <caf/all.hpp>
@@ -38,7 +39,9 @@ ws_session::ws_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
     : socket_(std::move(socket)), ctx_(std::move(ctx)), who_(std::move(who)),
       kind_(kind), reader_(ctx_->node->settings.limits.max_frame_bytes),
       ping_timer_(socket_.get_executor()), close_timer_(socket_.get_executor()),
-      max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {}
+      max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {
+  peer_ = peer_of(socket_);
+}
 
 ws_session::ws_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
                        protocol::identity who, spawner spawn)

@@ -64,6 +64,7 @@ public:
 
   /// Drops the socket without a close handshake (end of shutdown).
   void abort() override;
+  std::string peer_address() const override { return peer_; }
 
 private:
   using error_code = boost::beast::error_code;
@@ -84,6 +85,7 @@ private:
 
   boost::asio::ip::tcp::socket socket_;
   net_context_ptr ctx_;
+  std::string peer_; ///< "ip:port", read at accept
   protocol::identity who_;
   actors::connection_kind kind_;
   spawner spawn_; ///< empty: a `/ws` connection actor of kind_

@@ -94,3 +94,16 @@ CAF_TEST(connections show their identity and subscriptions and can be stopped) {
   });
   CAF_CHECK_EQUAL(kept.size(), 2u);
 }
+
+CAF_TEST(the children of an actor are found by their parent) {
+  actor_registry reg;
+  reg.enroll(1, actor_kind::supervisor, "root", 0);
+  reg.enroll(2, actor_kind::router, "router", 1);
+  reg.enroll(3, actor_kind::topic, "a:b:*", 2);
+  reg.enroll(4, actor_kind::supervisor, "health", 1);
+  auto kids = reg.children_of(1);
+  CAF_REQUIRE_EQUAL(kids.size(), 2u);
+  CAF_CHECK_EQUAL(kids[0].name, "router");
+  CAF_CHECK_EQUAL(kids[1].name, "health");
+  CAF_CHECK(reg.children_of(3).empty());
+}
