@@ -54,7 +54,8 @@ struct service_status {
   uint64_t probes = 0;
   uint64_t failures = 0;
   uint64_t times_opened = 0;
-  int64_t next_attempt_ms = -1; ///< open: when a trial probe may go out
+  /// open: when a trial probe may go out (wall clock, ms since the epoch)
+  int64_t next_attempt_ms = -1;
 };
 
 using monitor_actor = caf::typed_actor<

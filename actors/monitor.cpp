@@ -104,7 +104,11 @@ void settle(self_ptr self) {
   }
   st.status.state = b.state();
   st.status.times_opened = b.times_opened();
-  st.status.next_attempt_ms = b.next_attempt_ms();
+  // The breaker's times are CAF's clock (steady in a node, virtual in the
+  // tests); the status is read by people, so it carries wall time.
+  auto next = b.next_attempt_ms();
+  st.status.next_attempt_ms =
+      next < 0 ? -1 : now_us() / 1000 + (next - now_ms(self));
 }
 
 void record(self_ptr self, probe_result result) {

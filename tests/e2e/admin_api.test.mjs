@@ -15,6 +15,7 @@ import {
 // ---------------------------------------------------------------------------
 // Helpers
 
+const OPEN_MS = 120_000;
 const ADMIN_CLAIMS = { sub: 'ops', roles: ['admin'] };
 let adminToken;
 
@@ -162,7 +163,7 @@ describe('one node', () => {
         name: 'payments', layer: 'core',
         probe: { http: `http://127.0.0.1:${upstream.address().port}/health`, timeout_ms: 300 },
         // open_ms long: once open, the breaker stays open until a reset.
-        interval_ms: 100, breaker: { failure_threshold: 2, open_ms: 120_000 },
+        interval_ms: 100, breaker: { failure_threshold: 2, open_ms: OPEN_MS },
       }],
       channels: { monitor: { status_interval_ms: 60_000 } },
     });
@@ -585,6 +586,10 @@ describe('one node', () => {
       assert.equal(s.given_up, false);
       assert.ok(s.failures >= 2, `failures ${s.failures}`);
       assert.ok(s.last_probe && typeof s.last_probe === 'object', `last_probe ${JSON.stringify(s.last_probe)}`);
+      // an open breaker's next trial, in wall time: within open_ms of now
+      const next = Date.parse(s.next_attempt_at);
+      assert.ok(next > Date.now() - 1000 && next < Date.now() + OPEN_MS + 1000,
+        `next_attempt_at ${s.next_attempt_at} vs now ${new Date().toISOString()}`);
       for (const x of open.items) assert.ok(['closed', 'open', 'half_open'].includes(x.state), x.state);
       assert.ok(open.items.some((x) => x.name === 'monitor'), 'channels are listed too');
       assert.ok(Array.isArray(open.layers) && open.layers.some((l) => l.layer === 'core' && l.node === 'e2e'),
