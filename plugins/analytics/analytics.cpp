@@ -1,8 +1,8 @@
 // The analytics plugin (docs/endpoints.md "analytics"):
 // /api/v69/ws/analytics, identity required. Tracks client events (published
-// on analytics:event:<name> for backends), keeps the cluster's active users
-// (connects and heartbeats on analytics:presence:active), and gives admins
-// dashboards, metrics and server stats.
+// on analytics:track:event:<name> for backends), keeps the cluster's active
+// users (connects and heartbeats on analytics:presence:active), and gives
+// admins dashboards, metrics and server stats.
 
 #include "../common/plugin_kit.hpp"
 
@@ -12,10 +12,16 @@
 #include <chrono>
 #include <deque>
 #include <set>
+#include <string_view>
 
 namespace herald::plugins::analytics {
 
 namespace {
+
+// Tracked events go out on analytics:track:event:<name>: the name is the
+// resource id, the one segment a pattern may wildcard (PROTOCOL §3), so a
+// backend follows every tracked event with analytics:track:event:*.
+constexpr std::string_view tracked_prefix = "analytics:track:event:";
 
 struct analytics_config {
   uint32_t active_window_ms = 60000;
@@ -141,6 +147,8 @@ std::string server_stats_json(self_ptr self, rapidjson::Document& doc) {
 
 std::string dashboard_json(self_ptr self, rapidjson::Document& stats) {
   auto& st = self->state;
+  // Nothing else ages the minute's events when none arrive.
+  prune(st, now_us());
   std::map<std::string, uint64_t> counts;
   for (auto& [_, name] : st.recent)
     ++counts[name];
@@ -170,6 +178,7 @@ bool known_metric(const std::string& m) {
 std::string metric_json(self_ptr self, const std::string& m,
                         const rapidjson::Document& stats) {
   auto& st = self->state;
+  prune(st, now_us());
   std::string value = "0";
   if (m == "active_users")
     value = std::to_string(active_count(self));
@@ -184,16 +193,22 @@ std::string metric_json(self_ptr self, const std::string& m,
          + ",\"at\":" + json_string(iso8601(now_us())) + "}";
 }
 
+// `id`: the subscribe_metric being answered, or none for a periodic push.
 void send_metrics(self_ptr self, uint64_t client,
-                  std::vector<std::string> which) {
+                  std::vector<std::string> which,
+                  std::optional<std::string> id = std::nullopt) {
   with_stats(self, [=](rapidjson::Document& stats) {
     auto& st = self->state;
     auto* c = st.clients->find(client);
-    if (c == nullptr)
+    auto held = st.metrics.find(client);
+    if (c == nullptr || held == st.metrics.end())
       return;
+    // The stats took a round trip: a metric unsubscribed meanwhile is not
+    // sent any more.
     for (auto& m : which)
-      st.clients->answer(self, *c, "metric_update", metric_json(self, m, stats),
-                         std::nullopt);
+      if (held->second.count(m))
+        st.clients->answer(self, *c, "metric_update",
+                           metric_json(self, m, stats), id);
   });
 }
 
@@ -203,8 +218,9 @@ void send_dashboard(self_ptr self, std::vector<uint64_t> to,
     auto& st = self->state;
     auto f = host(self).make_frame("dashboard_update",
                                    dashboard_json(self, stats), id);
+    // Not to a client that unsubscribed while the stats were on their way.
     for (auto c : to)
-      if (auto* client = st.clients->find(c))
+      if (auto* client = st.clients->find(c); client && st.dashboards.count(c))
         st.clients->push(self, *client, f);
   });
 }
@@ -229,16 +245,19 @@ void handle(self_ptr self, const sdk::client& c, const request& req) {
       if (props_json.size() > max_properties_bytes)
         return refuse(codes::invalid_message, "properties are over 8 KiB");
     }
+    // The user as `tracked_by`, not `user_id`: the node reads a payload's
+    // `user_id` as its audience (PROTOCOL §1), and the backends following
+    // the topic would never see the event.
     auto data = "{\"event\":" + json_string(*event) + ",\"properties\":"
-                + props_json + ",\"user_id\":" + json_string(c.who->sub)
+                + props_json + ",\"tracked_by\":" + json_string(c.who->sub)
                 + ",\"session_id\":" + json_string(c.session_id)
                 + ",\"at\":" + json_string(iso8601(now_us())) + "}";
     auto client = c.id;
     auto name = *event;
     auto rid = req.id;
     self->request(host(self).node, caf::infinite, sdk::publish_atom::value,
-                  "analytics:event:" + name, std::string{"analytics.track"},
-                  std::move(data))
+                  std::string{tracked_prefix} + name,
+                  std::string{"analytics.track"}, std::move(data))
         .then(
             [=](const std::string& event_id) {
               auto& st = self->state;
@@ -320,7 +339,7 @@ void handle(self_ptr self, const sdk::client& c, const request& req) {
                   "channel_sessions, publishes, deliveries or rss_bytes");
   if (type == "subscribe_metric") {
     st.metrics[c.id].insert(*metric);
-    return send_metrics(self, c.id, {*metric});
+    return send_metrics(self, c.id, {*metric}, req.id);
   }
   auto it = st.metrics.find(c.id);
   if (it != st.metrics.end()) {
@@ -352,9 +371,9 @@ void on_event(self_ptr self, const sdk::event& ev) {
     }
     return;
   }
-  if (ev.topic.rfind("analytics:event:", 0) == 0) {
+  if (ev.topic.rfind(tracked_prefix, 0) == 0) {
     auto now = now_us();
-    st.recent.emplace_back(now, ev.topic.substr(16));
+    st.recent.emplace_back(now, ev.topic.substr(tracked_prefix.size()));
     ++st.tracked;
     prune(st, now);
   }
@@ -389,7 +408,7 @@ analytics_actor::behavior_type channel(self_ptr self, sdk::host h) {
   self->send(h.node, sdk::subscribe_atom::value,
              std::string{"analytics:presence:active"}, me);
   self->send(h.node, sdk::subscribe_atom::value,
-             std::string{"analytics:event:*"}, me);
+             std::string{tracked_prefix} + "*", me);
   st.clients.emplace(std::move(h));
   self->send(self, tick_atom::value);
   return {

@@ -202,11 +202,17 @@ private:
 /// `caf::reacts_to<tick_atom>`).
 using tick_atom = caf::atom_constant<caf::atom("ptick")>;
 
-/// The `client_id` claim of a client, or empty.
+/// The `client_id` claim of a client, else its `azp`, or empty.
 inline std::string client_id_of(const sdk::client& c) {
-  auto it = c.who->claims.find("client_id");
-  return it != c.who->claims.end() && !it->second.empty() ? it->second.front()
-                                                          : std::string{};
+  // As net/chat_presence.cpp: the OAuth client a token was issued to
+  // (`azp`) stands in when there is no `client_id`.
+  for (auto* name : {"client_id", "azp"}) {
+    auto it = c.who->claims.find(name);
+    if (it != c.who->claims.end() && !it->second.empty()
+        && !it->second.front().empty())
+      return it->second.front();
+  }
+  return {};
 }
 
 /// Now, in microseconds since the epoch.

@@ -112,27 +112,39 @@ std::string count_json(const std::string& id, uint64_t n) {
          + ",\"count\":" + std::to_string(n) + "}";
 }
 
-void push_room(self_ptr self, const std::string& id, const sdk::frame& f) {
+// `skip`: a client that hears it otherwise (a joiner, in its answer).
+void push_room(self_ptr self, const std::string& id, const sdk::frame& f,
+               std::optional<uint64_t> skip = std::nullopt) {
   auto& st = self->state;
   auto it = st.rooms.find(id);
   if (it == st.rooms.end())
     return;
   for (auto c : it->second)
-    if (auto* client = st.clients->find(c))
-      st.clients->push(self, *client, f);
+    if (c != skip)
+      if (auto* client = st.clients->find(c))
+        st.clients->push(self, *client, f);
 }
 
 // Pushes spectator_count to the room when the cluster's sum changed.
-void show_count(self_ptr self, const std::string& id) {
+void show_count(self_ptr self, const std::string& id,
+                std::optional<uint64_t> skip = std::nullopt) {
   auto& st = self->state;
   auto n = spectators(self, id);
+  if (n == 0 && !st.rooms.count(id)) {
+    // Nobody watches anywhere: forget the room's counts, so contests
+    // that come and go cost nothing once empty.
+    st.presence.erase(id);
+    st.shown.erase(id);
+    return;
+  }
   auto& shown = st.shown[id];
   if (shown == n)
     return;
   shown = n;
   push_room(self, id,
             st.clients->host().make_frame("spectator_count", count_json(id, n),
-                                          std::nullopt));
+                                          std::nullopt),
+            skip);
 }
 
 void publish(self_ptr self, const std::string& topic, const std::string& type,
@@ -143,7 +155,8 @@ void publish(self_ptr self, const std::string& topic, const std::string& type,
 }
 
 // This node's count of a room changed (or is due a refresh).
-void announce(self_ptr self, const std::string& id) {
+void announce(self_ptr self, const std::string& id,
+              std::optional<uint64_t> skip = std::nullopt) {
   auto& st = self->state;
   auto it = st.rooms.find(id);
   uint64_t n = it == st.rooms.end() ? 0 : it->second.size();
@@ -151,7 +164,7 @@ void announce(self_ptr self, const std::string& id) {
   publish(self, "contest:presence:" + id, "contest.presence",
           "{\"node\":" + json_string(node_name(self))
               + ",\"count\":" + std::to_string(n) + "}");
-  show_count(self, id);
+  show_count(self, id, skip);
 }
 
 void leave(self_ptr self, uint64_t client, const std::string& id) {
@@ -286,7 +299,7 @@ void handle(const ctx& x) {
       return;
     if (st.rooms[*id].insert(x.c.id).second) {
       st.joined[x.c.id].insert(*id);
-      announce(self, *id);
+      announce(self, *id, x.c.id); // the joiner's count is its answer
     }
     x.answer("spectator_count", count_json(*id, spectators(self, *id)));
     auto it = st.contests.find(*id);

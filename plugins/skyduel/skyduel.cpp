@@ -241,7 +241,15 @@ void handle(self_ptr self, const sdk::client& c, const request& req) {
                                    "{\"services\":" + json_array(items) + "}",
                                    rid);
             },
-            [](caf::error&) {});
+            // A request is always answered: the client may wait on its id.
+            // (The CAF error's text stays in the node: it is no client's.)
+            [=](caf::error&) {
+              auto& st = self->state;
+              if (auto* c = st.clients->find(client))
+                st.clients->refuse(self, *c, "error", codes::unavailable,
+                                   "the health board did not answer",
+                                   "get_services", rid);
+            });
     return;
   }
   if (type == "subscribe_service" || type == "unsubscribe_service") {
