@@ -139,6 +139,7 @@ cat >"$WORK/herald.jsonc" <<EOF
     "max_backlog_bytes": 67108864, "max_publish_queue": 1000000,
     "max_batch_events": 1000, "max_body_bytes": 1048576
   },
+  "store": {"sqlite": {"path": "$WORK/herald.db"}},
   "log": {"level": "warn"}
 }
 EOF
@@ -253,7 +254,8 @@ start_cluster() {
     env "${HERALD_ENV[@]}" "$HERALDD" --config "$WORK/herald.jsonc" \
       --node.name="$name" --cluster.enabled=true \
       --cluster.listen_address=127.0.0.1 --cluster.port="$port" \
-      --cluster.seeds="$seeds" >"$out" 2>"$WORK/cluster-$name.err" &
+      --cluster.seeds="$seeds" --store.sqlite.path="$WORK/cluster-$name.db" \
+      >"$out" 2>"$WORK/cluster-$name.err" &
     CL_PIDS+=($!)
   done
   deadline=$((SECONDS + CL_READY_TIMEOUT))
