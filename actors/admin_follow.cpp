@@ -36,6 +36,7 @@ follower(connection_actor::stateful_pointer<follower_state> self,
   subscribe_request req;
   req.patterns.push_back(st.pattern);
   req.ticket = 1;
+  req.observer = true;
   self->send(st.router, subscribe_atom::value, std::move(req),
              connection_actor{self});
   return {

@@ -33,6 +33,9 @@ struct subscribe_request {
   std::optional<std::string> since;
   std::vector<std::string> also_replay; ///< held already, replayed too
   uint64_t ticket = 0;                  ///< echoed in the answer
+  /// An admin follower (docs/console.md): it gets the events but is no
+  /// one's presence, so /api/v1/presence does not count it.
+  bool observer = false;
 };
 
 /// What an SSE connection asks of the router when it opens: its tenant's

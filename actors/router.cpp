@@ -112,7 +112,9 @@ uint64_t local_presence(router_state& st, const std::string& topic) {
     return 0;
   std::unordered_set<caf::actor_id> seen;
   st.index.match(segments, [&](const topic_entry& entry) {
-    seen.insert(entry.holders.begin(), entry.holders.end());
+    for (auto id : entry.holders)
+      if (st.observers.count(id) == 0)
+        seen.insert(id);
   });
   return seen.size();
 }
@@ -165,6 +167,8 @@ router(router_actor::stateful_pointer<router_state> self, context_ptr ctx,
           const connection_actor& who) {
         auto& st = self->state;
         count_message(self, st.counters);
+        if (req.observer)
+          st.observers.insert(who.id());
         std::vector<topic_segments> parsed;
         std::vector<std::string> added;
         parsed.reserve(req.patterns.size());
@@ -200,6 +204,8 @@ router(router_actor::stateful_pointer<router_state> self, context_ptr ctx,
           const connection_actor& who) {
         auto& st = self->state;
         count_message(self, st.counters);
+        // An observer holds one pattern: its unsubscribe is its end.
+        st.observers.erase(who.id());
         auto* entry = st.index.find(pattern);
         if (entry == nullptr)
           return;

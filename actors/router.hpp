@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace herald::actors {
@@ -58,6 +59,8 @@ struct router_state {
   std::string epoch; ///< the node's (node_context::epoch)
   uint64_t seq = 0;  ///< last owner sequence this node stamped
   uint64_t routed = 0;
+  /// Subscribers presence leaves out (admin followers); a handful at most.
+  std::unordered_set<caf::actor_id> observers;
   actor_counters* counters = nullptr; ///< null with metrics.actor_counters off
   // -- cluster only ---------------------------------------------------------
   cluster_actor cluster; ///< invalid on a lone node

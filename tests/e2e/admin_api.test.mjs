@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import {
   startNode, startCluster, stopAll, killNode, connect, upgradeStatus, hs256, ids, publishOk,
-  sleep, waitFor, within, uniq, isEvent, logsOf, API_KEY,
+  sleep, waitFor, within, uniq, isEvent, logsOf, API_KEY, presence,
 } from './lib/index.mjs';
 
 // ---------------------------------------------------------------------------
@@ -748,6 +748,24 @@ describe('one node', () => {
       assert.equal(none.status, 400);
       const unknown = await sse(node, '/admin/v1/stream/bogus');
       assert.equal(unknown.status, 404);
+    });
+
+    it('GET /stream/topic: a follower is no one\'s presence', { timeout: 15_000 }, async () => {
+      const topic = `customer_id:c1:call:${uniq('p')}`;
+      const before = await presence(node, topic); // the clients whose patterns match
+      assert.equal(before.status, 200, before.text);
+      const s = await sse(node, `/admin/v1/stream/topic?pattern=${encodeURIComponent(topic)}`);
+      try {
+        assert.equal(s.status, 200);
+        // the follower is attached once the head is out: presence is as it was
+        const p = await presence(node, topic);
+        assert.equal(p.status, 200, p.text);
+        assert.equal(p.json.connections, before.json.connections, `${before.text} then ${p.text}`);
+        await publishOk(node, { topic, event_type: 'x', data: { seen: true } });
+        await s.take((e) => e.json?.data?.seen === true, 1, 3000, 'the event in the stream');
+      } finally {
+        s.close();
+      }
     });
 
     it('GET /stream/actor/<node>/<id>: figures every interval_ms, then gone and the end when the actor stops', { timeout: 15_000 }, async () => {
