@@ -30,6 +30,19 @@ std::vector<key_spec> make_table() {
   t.push_back(integer(
       "listen.port", [](settings& s) -> field { return &s.listen.port; }, 0,
       65535, "TCP port of the listener; 0 picks any free port."));
+  {
+    key_spec k = str(
+        "listen.allowed_origins",
+        [](settings& s) -> field { return &s.listen.allowed_origins; },
+        "Origins (`https://app.example.com`) whose browser pages may open "
+        "the WebSocket endpoints and the SSE stream; another Origin is "
+        "refused with 403 before any token is looked at. A request without "
+        "an Origin header (a backend, a script) is let through. Empty: any "
+        "origin (docs/limits.md).",
+        check_origin);
+    k.type = kind::string_list;
+    t.push_back(std::move(k));
+  }
   t.push_back(integer(
       "threads.io", [](settings& s) -> field { return &s.threads.io; }, 1, 64,
       "Threads running the sockets (Asio io_context)."));
@@ -130,7 +143,8 @@ std::vector<key_spec> make_table() {
   t.push_back(integer(
       "limits.max_body_bytes",
       [](settings& s) -> field { return &s.limits.max_body_bytes; }, 1, u32_max,
-      "Largest publish request body (beyond: 413)."));
+      "Largest request body on any route, the publish and admin APIs "
+      "included, however it is sent (beyond: 413)."));
   t.push_back(integer(
       "limits.max_batch_events",
       [](settings& s) -> field { return &s.limits.max_batch_events; }, 1,
@@ -139,6 +153,40 @@ std::vector<key_spec> make_table() {
       "limits.max_publish_queue",
       [](settings& s) -> field { return &s.limits.max_publish_queue; }, 1,
       u32_max, "Publishes queued on the node before it sheds load (503)."));
+  t.push_back(integer(
+      "limits.max_connections",
+      [](settings& s) -> field { return &s.limits.max_connections; }, 0,
+      u32_max,
+      "Open connections the public listener holds (HTTP, WebSocket and SSE "
+      "alike); a client past it is answered 503 OVERLOADED and closed. 0: "
+      "the process's open-files limit less 64, so that the node answers "
+      "instead of failing to accept (docs/limits.md)."));
+  t.push_back(integer(
+      "limits.max_connections_per_ip",
+      [](settings& s) -> field { return &s.limits.max_connections_per_ip; }, 0,
+      u32_max,
+      "Open connections from one client address; past it, 429 "
+      "LIMIT_EXCEEDED. 0: no such limit (behind a proxy every client has "
+      "the proxy's address)."));
+  t.push_back(integer(
+      "limits.header_timeout_ms",
+      [](settings& s) -> field { return &s.limits.header_timeout_ms; }, 10,
+      3600000,
+      "Milliseconds a client has to send a whole request head, from its "
+      "connection or its request's first byte; a slower one is dropped "
+      "(slowloris)."));
+  t.push_back(integer(
+      "limits.body_timeout_ms",
+      [](settings& s) -> field { return &s.limits.body_timeout_ms; }, 10,
+      3600000,
+      "Milliseconds a client has to send a request body after its head; a "
+      "slower one is dropped."));
+  t.push_back(integer(
+      "limits.idle_timeout_ms",
+      [](settings& s) -> field { return &s.limits.idle_timeout_ms; }, 10,
+      3600000,
+      "Milliseconds a keep-alive HTTP connection may wait for its next "
+      "request before it is closed."));
   t.push_back(integer(
       "ws.ping_interval_ms",
       [](settings& s) -> field { return &s.ws.ping_interval_ms; }, 1, u32_max,

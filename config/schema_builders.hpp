@@ -83,6 +83,59 @@ inline std::string check_event_type_pattern(const std::string& s) {
          "each possibly a whole `*`";
 }
 
+inline std::string check_origin(const std::string& s) {
+  // An Origin header's form (RFC 6454): scheme://host[:port], nothing
+  // after; compared with the header case-insensitively (net/http_util).
+  const std::string form =
+      "must be an origin: http:// or https://, a host, an optional :port, "
+      "and no path (https://app.example.com)";
+  std::string scheme = s.substr(0, 8);
+  for (auto& c : scheme)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string_view rest{s};
+  if (scheme.compare(0, 7, "http://") == 0)
+    rest.remove_prefix(7);
+  else if (scheme == "https://")
+    rest.remove_prefix(8);
+  else
+    return form;
+  std::string_view host;
+  if (!rest.empty() && rest.front() == '[') {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos || close == 1)
+      return form;
+    host = rest.substr(1, close - 1);
+    rest.remove_prefix(close + 1);
+    for (char c : host)
+      if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.')
+        return form;
+  } else {
+    auto colon = rest.find(':');
+    host = rest.substr(0, colon);
+    rest.remove_prefix(colon == std::string_view::npos ? rest.size() : colon);
+    if (host.empty() || host.size() > 253)
+      return form;
+    for (char c : host)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-')
+        return form;
+  }
+  if (rest.empty())
+    return {};
+  // What is left must be `:port`.
+  auto port = rest.substr(1);
+  if (rest.front() != ':' || port.empty() || port.size() > 5)
+    return form;
+  unsigned value = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9')
+      return form;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value == 0 || value > 65535)
+    return form;
+  return {};
+}
+
 inline std::string check_token(const std::string& s) {
   // API keys travel in `Authorization: Bearer <key>`: printable ASCII only.
   if (s.empty())

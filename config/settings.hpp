@@ -20,6 +20,10 @@ namespace herald::config {
 struct listen_settings {
   std::string address = "127.0.0.1"; ///< listen.address
   uint16_t port = 8080;              ///< listen.port (0: any free port)
+  /// listen.allowed_origins: the Origins (`https://app.example.com`) whose
+  /// browsers may open WebSocket and SSE streams; empty: any. A request
+  /// without an Origin (not a browser) is always let through.
+  std::vector<std::string> allowed_origins;
 };
 
 struct thread_settings {
@@ -50,6 +54,15 @@ struct limit_settings {
   uint32_t max_body_bytes = 65536;      ///< limits.max_body_bytes
   uint32_t max_batch_events = 1000;     ///< limits.max_batch_events
   uint32_t max_publish_queue = 100000;  ///< limits.max_publish_queue
+  /// limits.max_connections: open connections on the public listener;
+  /// 0: the process's open-files limit less a reserve (docs/limits.md)
+  uint32_t max_connections = 0;
+  /// limits.max_connections_per_ip: open connections from one client
+  /// address; 0: no such limit
+  uint32_t max_connections_per_ip = 0;
+  uint32_t header_timeout_ms = 10000; ///< limits.header_timeout_ms
+  uint32_t body_timeout_ms = 30000;   ///< limits.body_timeout_ms
+  uint32_t idle_timeout_ms = 30000;   ///< limits.idle_timeout_ms
 };
 
 struct ws_settings {

@@ -23,14 +23,21 @@ namespace http = beast::http;
 
 namespace {
 
-constexpr auto request_timeout = std::chrono::seconds(30);
 constexpr uint32_t header_limit = 16 * 1024;
+// Lingering after a closing answer: at most this long and this much.
+constexpr auto linger_time = std::chrono::milliseconds(1000);
+constexpr std::size_t linger_bytes = 1 << 20;
+
+std::chrono::milliseconds ms(uint32_t n) {
+  return std::chrono::milliseconds{n};
+}
 
 } // namespace
 
 http_session::http_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
-                           bool admin)
-    : stream_(std::move(socket)), ctx_(std::move(ctx)), admin_(admin) {}
+                           bool admin, std::shared_ptr<void> slot)
+    : stream_(std::move(socket)), ctx_(std::move(ctx)), admin_(admin),
+      slot_(std::move(slot)) {}
 
 void http_session::run() {
   asio::dispatch(
@@ -38,11 +45,67 @@ void http_session::run() {
       beast::bind_front_handler(&http_session::do_read, shared_from_this()));
 }
 
+void http_session::refuse(http::status status, std::string code,
+                          std::string message) {
+  asio::dispatch(stream_.get_executor(),
+                 [self = shared_from_this(), status, code = std::move(code),
+                  message = std::move(message)] {
+                   request head{http::verb::get, "/", 11};
+                   head.keep_alive(false);
+                   auto res = make_error(head, status, code, message);
+                   if (status == http::status::service_unavailable)
+                     res.set(http::field::retry_after, "1");
+                   self->refusing_ = true;
+                   self->send(std::move(res));
+                 });
+}
+
 void http_session::do_read() {
   parser_.emplace();
   parser_->body_limit(ctx_->node->settings.limits.max_body_bytes);
   parser_->header_limit(header_limit);
-  stream_.expires_after(request_timeout);
+  if (requests_ > 0 && buffer_.size() == 0) {
+    // Keep-alive: the head's deadline starts with the next request's first
+    // byte; until then the connection is idle.
+    stream_.expires_after(ms(ctx_->node->settings.limits.idle_timeout_ms));
+    stream_.async_read_some(
+        buffer_.prepare(4096),
+        beast::bind_front_handler(&http_session::on_idle_read,
+                                  shared_from_this()));
+    return;
+  }
+  read_head();
+}
+
+void http_session::on_idle_read(error_code ec, std::size_t bytes) {
+  buffer_.commit(bytes);
+  if (ec) {
+    // A timeout has closed the socket already; the peer's EOF needs only
+    // our side closed.
+    log_net()->debug("http idle connection ends: {}", ec.message());
+    if (ec != beast::error::timeout)
+      do_close();
+    return;
+  }
+  read_head();
+}
+
+void http_session::read_head() {
+  // One deadline for the whole head, not one per read: a client trickling
+  // its head byte by byte (slowloris) is dropped on time.
+  stream_.expires_after(ms(ctx_->node->settings.limits.header_timeout_ms));
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      beast::bind_front_handler(&http_session::on_header, shared_from_this()));
+}
+
+void http_session::on_header(error_code ec, std::size_t bytes) {
+  ++requests_;
+  if (ec || parser_->is_done())
+    return on_read(ec, bytes);
+  // A Content-Length over limits.max_body_bytes failed above, before any
+  // byte of the body; a chunked body fails when it grows past it.
+  stream_.expires_after(ms(ctx_->node->settings.limits.body_timeout_ms));
   http::async_read(
       stream_, buffer_, *parser_,
       beast::bind_front_handler(&http_session::on_read, shared_from_this()));
@@ -61,7 +124,31 @@ void http_session::on_read(error_code ec, std::size_t) {
         head, http::status::payload_too_large, "PAYLOAD_TOO_LARGE",
         "body over "
             + std::to_string(ctx_->node->settings.limits.max_body_bytes)
-            + " bytes"));
+            + " bytes (limits.max_body_bytes)"));
+  }
+  if (ec == beast::error::timeout) {
+    // The stream closed the socket when the deadline passed.
+    log_net()->debug("http read: timeout (limits.header_timeout_ms or "
+                     "limits.body_timeout_ms)");
+    return;
+  }
+  if (ec
+      && ec.category()
+             == http::make_error_code(http::error::bad_method).category()
+      && ec != http::error::partial_message) {
+    // A malformed request: said so, then closed (the parser cannot find
+    // where the next request would start).
+    log_net()->debug("http read: {}", ec.message());
+    request head{http::verb::get, "/", 11};
+    head.keep_alive(false);
+    bool big = ec == http::error::header_limit;
+    return send(make_error(head,
+                           big ? http::status::request_header_fields_too_large
+                               : http::status::bad_request,
+                           "INVALID_MESSAGE",
+                           big ? "request head over "
+                                     + std::to_string(header_limit) + " bytes"
+                               : "malformed HTTP request: " + ec.message()));
   }
   if (ec) {
     log_net()->debug("http read: {}", ec.message());
@@ -174,25 +261,60 @@ http_session::admit_upgrade(request& req, const char* what,
   return std::get<protocol::identity>(std::move(verdict));
 }
 
+template <class T, class... Args>
+std::shared_ptr<T> http_session::hand_over(Args&&... args) {
+  stream_.expires_never();
+  // The slot goes with the socket: the deleter releases it as the session
+  // (and with it the socket) goes, not when the last weak_ptr to it does.
+  return std::shared_ptr<T>(
+      new T(stream_.release_socket(), std::forward<Args>(args)...),
+      [slot = std::move(slot_)](T* session) mutable {
+        delete session;
+        slot.reset();
+      });
+}
+
+bool http_session::refuse_origin(request& req) {
+  auto& allowed = ctx_->node->settings.listen.allowed_origins;
+  if (allowed.empty())
+    return false;
+  auto field = req.find(http::field::origin);
+  // No Origin: not a browser, nothing a cross-site page could forge.
+  if (field == req.end())
+    return false;
+  std::string_view origin{field->value().data(), field->value().size()};
+  if (origin_listed(allowed, origin))
+    return false;
+  log_net()->info("browser endpoint refused: origin not in "
+                  "listen.allowed_origins");
+  req.keep_alive(false);
+  send(make_error(req, http::status::forbidden, "PERMISSION_DENIED",
+                  "this Origin may not open the node's streams "
+                  "(listen.allowed_origins)"));
+  return true;
+}
+
 template <class Spawn>
 void http_session::switch_to_ws(const request& req, protocol::identity who,
                                 Spawn&& how) {
-  stream_.expires_never();
   auto key = req[http::field::sec_websocket_key];
   auto accept = protocol::ws::accept_key({key.data(), key.size()});
   // Bytes the client sent after its request belong to the WebSocket.
   auto early = beast::buffers_to_string(buffer_.data());
-  std::make_shared<ws_session>(stream_.release_socket(), ctx_, std::move(who),
-                               std::forward<Spawn>(how))
+  hand_over<ws_session>(ctx_, std::move(who), std::forward<Spawn>(how))
       ->start(std::move(accept), std::move(early));
 }
 
 void http_session::upgrade(request req, actors::connection_kind kind) {
+  if (refuse_origin(req))
+    return;
   if (auto who = admit_upgrade(req, "ws upgrade"))
     switch_to_ws(req, std::move(*who), kind);
 }
 
 void http_session::upgrade_channel(request req, const std::string& name) {
+  if (refuse_origin(req))
+    return;
   auto known = ctx_->node->channels.find(name);
   auto who =
       admit_upgrade(req, "channel upgrade", known && !known->requires_identity);
@@ -225,6 +347,8 @@ void http_session::upgrade_channel(request req, const std::string& name) {
 }
 
 void http_session::stream_events(request req) {
+  if (refuse_origin(req))
+    return;
   // PROTOCOL §5: identity with `sub` and `tenant_id`, else 401.
   auto verdict = authenticate(req, "sse stream");
   if (auto* why = std::get_if<std::string>(&verdict))
@@ -253,10 +377,7 @@ void http_session::stream_events(request req) {
     opts.last_event_id = std::string{last.data(), last.size()};
   else
     opts.last_event_id = query_param(target, "last_event_id");
-  stream_.expires_never();
-  std::make_shared<sse_session>(stream_.release_socket(), ctx_, std::move(who),
-                                std::move(opts))
-      ->start();
+  hand_over<sse_session>(ctx_, std::move(who), std::move(opts))->start();
 }
 
 void http_session::send(response res) {
@@ -269,14 +390,40 @@ void http_session::send(response res) {
 
 void http_session::on_write(bool keep_alive, error_code ec, std::size_t) {
   res_.reset();
-  if (ec || !keep_alive)
+  if (ec)
     return do_close();
+  if (!keep_alive)
+    return linger_close();
   do_read();
 }
 
 void http_session::do_close() {
   error_code ignored;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+}
+
+void http_session::linger_close() {
+  do_close();
+  // A refused connection (over the limits) lingers no longer than a
+  // client gets for its head.
+  auto limit = linger_time;
+  if (refusing_)
+    limit = std::min(limit, ms(ctx_->node->settings.limits.header_timeout_ms));
+  stream_.expires_after(limit);
+  buffer_.consume(buffer_.size());
+  do_drain();
+}
+
+void http_session::do_drain() {
+  stream_.async_read_some(
+      buffer_.prepare(16 * 1024),
+      [self = shared_from_this()](error_code ec, std::size_t bytes) {
+        self->drained_ += bytes;
+        // Until the client closes (or the deadline closes the socket).
+        if (ec || self->drained_ > linger_bytes)
+          return;
+        self->do_drain();
+      });
 }
 
 } // namespace herald::net

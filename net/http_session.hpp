@@ -1,8 +1,9 @@
 #pragma once
 
 // An HTTP/1.1 connection, in the style of Beast's advanced server: reads
-// requests one at a time (body bounded), answers them, or hands the socket
-// to a ws_session when a `/ws` upgrade carries a valid token.
+// requests one at a time (head and body bounded in size and time, see
+// docs/limits.md), answers them, or hands the socket to a ws_session when
+// a `/ws` upgrade carries a valid token.
 
 #include "net/http_util.hpp"
 #include "net/net_context.hpp"
@@ -24,16 +25,34 @@ class http_session : public std::enable_shared_from_this<http_session> {
 public:
   /// `admin`: a session of the admin listener (docs/console.md), which
   /// serves the admin API and the console page and nothing else.
+  /// `slot`: the connection's place under the listener's limits
+  /// (connection_gate), handed on with the socket and released when the
+  /// socket closes.
   http_session(boost::asio::ip::tcp::socket&& socket, net_context_ptr ctx,
-               bool admin = false);
+               bool admin = false, std::shared_ptr<void> slot = nullptr);
 
   void run();
+
+  /// Answers `status` with the error body {code, message} at once, without
+  /// reading a request, and closes: a connection over the listener's
+  /// limits.
+  void refuse(boost::beast::http::status status, std::string code,
+              std::string message);
 
 private:
   using error_code = boost::beast::error_code;
 
   void do_read();
+  /// Keep-alive: waits (limits.idle_timeout_ms) for a next request's
+  /// first byte.
+  void on_idle_read(error_code ec, std::size_t bytes);
+  /// Reads a request head within limits.header_timeout_ms.
+  void read_head();
+  void on_header(error_code ec, std::size_t bytes);
   void on_read(error_code ec, std::size_t bytes);
+  /// 403 and true when listen.allowed_origins does not list the request's
+  /// Origin (a browser endpoint; docs/limits.md).
+  bool refuse_origin(request& req);
   /// Checks an upgrade's handshake and token; answers 400 or 401 and
   /// returns none when one fails. With `identity_optional` (a public
   /// channel endpoint) a request without a token is anonymous.
@@ -59,6 +78,15 @@ private:
   void send(response res);
   void on_write(bool keep_alive, error_code ec, std::size_t bytes);
   void do_close();
+  /// After an answer that closes: stops sending, then reads and drops what
+  /// the client still sends, for a moment, before closing; closing with
+  /// unread bytes would reset the connection and could destroy the answer
+  /// before the client reads it.
+  void linger_close();
+  void do_drain();
+  /// Hands the socket to a `T` made of `args`, with this connection's slot.
+  template <class T, class... Args>
+  std::shared_ptr<T> hand_over(Args&&... args);
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
@@ -68,6 +96,10 @@ private:
       parser_;
   std::shared_ptr<response> res_;
   bool admin_ = false;
+  std::shared_ptr<void> slot_;
+  unsigned requests_ = 0;   ///< requests read on this connection
+  std::size_t drained_ = 0; ///< bytes dropped while lingering
+  bool refusing_ = false;   ///< answering refuse()
 };
 
 } // namespace herald::net

@@ -18,6 +18,13 @@ response make_response(const request& req, http::status status,
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);
   res.prepare_payload();
+  // HEAD: the length the body would have, and no body (one sent anyway
+  // would be read as the start of the next answer).
+  if (req.method() == http::verb::head) {
+    auto length = res.body().size();
+    res.body().clear();
+    res.content_length(length);
+  }
   return res;
 }
 
@@ -136,6 +143,23 @@ bool secret_equals(std::string_view a, std::string_view b) {
   if (a.size() != b.size())
     return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool origin_listed(const std::vector<std::string>& allowed,
+                   std::string_view origin) {
+  auto same = [origin](const std::string& x) {
+    if (x.size() != origin.size())
+      return false;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(x[i]))
+          != std::tolower(static_cast<unsigned char>(origin[i])))
+        return false;
+    return true;
+  };
+  for (auto& x : allowed)
+    if (same(x))
+      return true;
+  return false;
 }
 
 std::string peer_of(const boost::asio::ip::tcp::socket& socket) {

@@ -42,6 +42,11 @@ std::vector<std::string> query_params(std::string_view target,
 /// Compares secrets in time independent of where they differ.
 bool secret_equals(std::string_view a, std::string_view b);
 
+/// True when `origin` (an Origin header) is one of `allowed`, compared
+/// case-insensitively (scheme and host are; config/ checks the form).
+bool origin_listed(const std::vector<std::string>& allowed,
+                   std::string_view origin);
+
 /// The peer of a connected socket as "ip:port" ("[v6]:port"); empty when
 /// the socket has none (it already closed).
 std::string peer_of(const boost::asio::ip::tcp::socket& socket);

@@ -1,12 +1,14 @@
 #pragma once
 
 // The public listener: accepts TCP connections, each on its own strand,
-// and starts an http_session for it.
+// and starts an http_session for it, or refuses it at once when the
+// connection limits (net_context::gate, docs/limits.md) say so.
 
 #include "net/net_context.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
 
 #include <memory>
@@ -38,8 +40,11 @@ private:
 
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  /// Waits before accepting again when the process is out of descriptors.
+  boost::asio::steady_timer pause_;
   net_context_ptr ctx_;
   bool admin_ = false;
+  bool starved_ = false; ///< out of descriptors, said once
 };
 
 } // namespace herald::net

@@ -25,14 +25,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <thread>
 #include <vector>
+
+#include <sys/resource.h>
 
 extern char** environ;
 
@@ -51,6 +55,58 @@ std::map<std::string, std::string> herald_environment() {
     env.emplace(text.substr(0, eq), text.substr(eq + 1));
   }
   return env;
+}
+
+// Descriptors the node keeps for itself beyond its client connections:
+// the listeners, plugins, the store, the cluster, logs, refusals.
+constexpr uint64_t descriptor_reserve = 64;
+
+// The open-files limit (RLIMIT_NOFILE, soft), or 0 when unknown.
+uint64_t open_files_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY)
+    return 0;
+  return lim.rlim_cur;
+}
+
+// The connection limits the public listener enforces (docs/limits.md),
+// with their startup lines.
+std::shared_ptr<net::connection_gate> make_gate(const config::settings& cfg,
+                                                spdlog::logger& log) {
+  auto& lim = cfg.limits;
+  auto files = open_files_limit();
+  uint64_t total = lim.max_connections;
+  std::string why = "limits.max_connections";
+  if (total == 0) {
+    total = files > descriptor_reserve + 16 ? files - descriptor_reserve : 16;
+    if (files == 0)
+      total = std::numeric_limits<uint32_t>::max();
+    why = "limits.max_connections 0: the open-files limit "
+          + (files == 0 ? std::string{"(none)"} : std::to_string(files))
+          + " less " + std::to_string(descriptor_reserve);
+  } else if (files != 0 && total + descriptor_reserve > files) {
+    log.warn("limits.max_connections {} is more than the open-files limit {} "
+             "allows (less {} for the node itself): past about {} "
+             "connections, accepts fail instead of being answered 503",
+             total, files, descriptor_reserve,
+             files > descriptor_reserve ? files - descriptor_reserve : 0);
+  }
+  total = std::min<uint64_t>(total, std::numeric_limits<uint32_t>::max());
+  log.info("connections: at most {} ({}), {} per client address; request "
+           "head within {} ms, body within {} ms, keep-alive idle {} ms",
+           total, why,
+           lim.max_connections_per_ip == 0
+               ? std::string{"any number"}
+               : std::to_string(lim.max_connections_per_ip),
+           lim.header_timeout_ms, lim.body_timeout_ms, lim.idle_timeout_ms);
+  if (!cfg.listen.allowed_origins.empty()) {
+    std::string list;
+    for (auto& o : cfg.listen.allowed_origins)
+      list += (list.empty() ? "" : ", ") + o;
+    log.info("browser streams only from listen.allowed_origins: {}", list);
+  }
+  return std::make_shared<net::connection_gate>(static_cast<uint32_t>(total),
+                                                lim.max_connections_per_ip);
 }
 
 void print_development_banner(const config::settings& cfg,
@@ -288,6 +344,7 @@ int main(int argc, char** argv) {
   net_ctx->chat_events = chat_events;
   net_ctx->system = &sys;
   net_ctx->verifier = std::get<protocol::jwt_verifier>(std::move(verifier));
+  net_ctx->gate = make_gate(cfg, *log);
 
   // Signals are caught from here on: one that arrives while the node
   // starts is handled as soon as the I/O loop runs.
@@ -318,7 +375,17 @@ int main(int argc, char** argv) {
       stop_actors();
       return 2;
     }
-    node->admin_url = url_of(std::get<asio::ip::tcp::endpoint>(admin_opened));
+    auto& admin_at = std::get<asio::ip::tcp::endpoint>(admin_opened);
+    node->admin_url = url_of(admin_at);
+    // Loopback unless admin.address says otherwise; then say so plainly.
+    if (!admin_at.address().is_loopback()) {
+      auto text = "admin API listening on " + cfg.admin.address
+                  + " (admin.address): NOT loopback, reachable from other "
+                    "hosts; every route but the console page needs an admin "
+                    "token";
+      log->warn("{}", text);
+      std::cout << text << std::endl;
+    }
   }
   auto lst = std::make_shared<net::listener>(ioc, net_ctx);
   auto opened = lst->open(cfg.listen.address, cfg.listen.port);
