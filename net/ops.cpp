@@ -33,6 +33,25 @@ response handle_metrics(net_context& ctx, const request& req) {
   auto live = ctx.node->registry.connection_totals();
   auto text = ctx.node->metrics.render_prometheus(
       {live.delivered, live.filtered, live.dropped});
+  if (ctx.gate) {
+    // The public listener's connection limits (docs/limits.md).
+    auto& g = *ctx.gate;
+    text += "# HELP herald_tcp_connections Open connections on the public "
+            "listener.\n"
+            "# TYPE herald_tcp_connections gauge\n"
+            "herald_tcp_connections "
+            + std::to_string(g.open())
+            + "\n"
+              "# HELP herald_connections_refused_total Connections refused "
+              "at accept, by the limit they hit.\n"
+              "# TYPE herald_connections_refused_total counter\n"
+              "herald_connections_refused_total{limit=\"max_connections\"} "
+            + std::to_string(g.refused_node_full())
+            + "\n"
+              "herald_connections_refused_total{limit=\"max_connections_per_"
+              "ip\"} "
+            + std::to_string(g.refused_address_full()) + "\n";
+  }
   auto cluster = ctx.node->cluster.get();
   if (cluster.enabled) {
     text += "# HELP herald_cluster_members Live members, this node included.\n"

@@ -216,6 +216,11 @@ describe('limits.max_connections_per_ip', () => {
     assert.equal((await request(node, '/healthz', { localAddress: '127.0.0.4' })).status, 200);
     assert.equal((await request(node, '/healthz')).status, 200);
     for (const s of socks) assert.ok(await pong(s), 'an open connection answers');
+    // the refusals and the open connections on /metrics
+    const m = await metrics(node);
+    assert.equal(m['herald_connections_refused_total{limit="max_connections_per_ip"}'], 2, JSON.stringify(m));
+    assert.equal(m['herald_connections_refused_total{limit="max_connections"}'], 0);
+    assert.ok(m.herald_tcp_connections >= 5, `herald_tcp_connections ${m.herald_tcp_connections}`);
     // one of 127.0.0.2's goes: it may connect again
     socks[0].terminate();
     await waitFor(async () => (await request(node, '/healthz', { localAddress: '127.0.0.2' })).status === 200,
