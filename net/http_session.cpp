@@ -195,13 +195,30 @@ namespace {
 
 // The handshake checks of RFC 6455 §4.2.1 that Beast's is_upgrade leaves:
 // version 13 and a key of 16 base64-encoded bytes.
-std::optional<std::string> handshake_problem(const request& req) {
+struct handshake_refusal {
+  http::status status;
+  std::string reason;
+};
+
+// RFC 6455 §4.2.1's checks of the opening handshake the Beast parser does
+// not make (docs/websocket.md). A version other than 13 is 426, so that a
+// client that speaks another one learns which (§4.4).
+std::optional<handshake_refusal> handshake_problem(const request& req) {
+  if (req[http::field::host].empty())
+    return handshake_refusal{http::status::bad_request,
+                             "a WebSocket handshake needs a Host header"};
   auto version = req[http::field::sec_websocket_version];
+  if (version.empty())
+    return handshake_refusal{http::status::bad_request,
+                             "Sec-WebSocket-Version must be 13"};
   if (version != "13")
-    return "Sec-WebSocket-Version must be 13";
+    return handshake_refusal{http::status::upgrade_required,
+                             "Sec-WebSocket-Version must be 13"};
   auto key = req[http::field::sec_websocket_key];
-  if (key.size() != 24 || key.back() != '=')
-    return "Sec-WebSocket-Key must be 16 base64-encoded bytes";
+  if (!protocol::ws::valid_client_key({key.data(), key.size()}))
+    return handshake_refusal{
+        http::status::bad_request,
+        "Sec-WebSocket-Key must be 16 base64-encoded bytes"};
   return std::nullopt;
 }
 
@@ -240,8 +257,10 @@ http_session::admit_upgrade(request& req, const char* what,
   if (auto problem = handshake_problem(req)) {
     req.keep_alive(false);
     auto res =
-        make_error(req, http::status::bad_request, "BAD_HANDSHAKE", *problem);
+        make_error(req, problem->status, "BAD_HANDSHAKE", problem->reason);
     res.set(http::field::sec_websocket_version, "13");
+    if (problem->status == http::status::upgrade_required)
+      res.set(http::field::upgrade, "websocket");
     send(std::move(res));
     return std::nullopt;
   }

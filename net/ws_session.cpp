@@ -131,6 +131,10 @@ void ws_session::consume(const char* data, std::size_t size) {
   if (finished_)
     return;
   last_heard_ = clock::now();
+  // After the peer's close frame, or once the stream failed, whatever the
+  // peer sends is read only to be dropped (RFC 6455 §5.5.1, §7.1.7).
+  if (peer_closed_ || reader_.failed())
+    return;
   std::vector<ws::message> messages;
   reader_.feed(data, size, messages);
   for (auto& m : messages) {
@@ -313,8 +317,16 @@ void ws_session::on_write(error_code ec, std::size_t) {
   }
   if (wrote_close) {
     close_sent_ = true;
-    if (peer_closed_)
+    if (peer_closed_) {
       finish("close handshake complete");
+    } else if (reader_.failed()) {
+      // A failed connection waits for no close frame (the reader is done):
+      // end our side now, so the peer sees TCP end at once, and drain what
+      // it still sends until it ends its side or the timer fires. Closing
+      // with unread bytes would reset the connection instead.
+      error_code ignored;
+      socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    }
     // Otherwise keep reading until the peer's close frame or the timer.
     return;
   }

@@ -30,6 +30,63 @@ void put_header(std::string& out, opcode op, std::size_t length) {
   }
 }
 
+enum class utf8_scan { whole, incomplete, bad };
+
+// Checks [p, p + n) from the start of a code point: `whole` when it is
+// UTF-8, `incomplete` when it is UTF-8 up to a code point cut at the end
+// (`tail` is where that code point starts), `bad` when no further bytes
+// could make it UTF-8. Same rules as json_util's valid_utf8 (no overlongs,
+// no surrogates, nothing above U+10FFFF).
+utf8_scan scan_utf8(const unsigned char* p, std::size_t n, std::size_t& tail) {
+  std::size_t i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t word;
+      std::memcpy(&word, p + i, 8);
+      if ((word & 0x8080808080808080ull) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    unsigned char lo = 0x80, hi = 0xBF; // range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0)
+        lo = 0xA0; // overlong
+      else if (c == 0xED)
+        hi = 0x9F; // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0)
+        lo = 0x90; // overlong
+      else if (c == 0xF4)
+        hi = 0x8F; // above U+10FFFF
+    } else {
+      return utf8_scan::bad;
+    }
+    for (std::size_t k = 1; k < len; ++k) {
+      if (i + k >= n) {
+        tail = i;
+        return utf8_scan::incomplete;
+      }
+      unsigned char b = p[i + k];
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF))
+        return utf8_scan::bad;
+    }
+    i += len;
+  }
+  tail = n;
+  return utf8_scan::whole;
+}
+
 } // namespace
 
 std::string encode_frame(opcode op, std::string_view payload) {
@@ -68,6 +125,16 @@ std::string accept_key(std::string_view client_key) {
   int n = EVP_EncodeBlock(encoded, digest, SHA_DIGEST_LENGTH);
   return std::string(reinterpret_cast<char*>(encoded),
                      static_cast<std::size_t>(n));
+}
+
+bool valid_client_key(std::string_view key) {
+  if (key.size() != 24 || key.substr(22) != "==")
+    return false;
+  for (char c : key.substr(0, 22))
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+          || (c >= '0' && c <= '9') || c == '+' || c == '/'))
+      return false;
+  return true;
 }
 
 bool valid_close_code(uint16_t code) {
@@ -254,8 +321,23 @@ std::size_t reader::parse_one(const char* data, std::size_t size,
     out.push_back(std::move(m));
     return used;
   }
+  if (!in_message_)
+    utf8_checked_ = 0;
   in_message_ = true;
   unmask_into(message_);
+  if (message_op_ == opcode::text) {
+    // Only the new bytes (and a code point the last fragment cut) are
+    // scanned: each byte once, whatever the number of fragments.
+    std::size_t tail = 0;
+    auto scan = scan_utf8(
+        reinterpret_cast<const unsigned char*>(message_.data()) + utf8_checked_,
+        message_.size() - utf8_checked_, tail);
+    if (scan == utf8_scan::bad || (fin && scan == utf8_scan::incomplete)) {
+      fail(close_code::invalid_payload, "text is not UTF-8");
+      return 0;
+    }
+    utf8_checked_ += tail;
+  }
   if (fin) {
     message m;
     m.what = message_op_ == opcode::text ? message::kind::text
@@ -263,10 +345,6 @@ std::size_t reader::parse_one(const char* data, std::size_t size,
     m.payload = std::move(message_);
     message_.clear();
     in_message_ = false;
-    if (m.what == message::kind::text && !valid_utf8(m.payload)) {
-      fail(close_code::invalid_payload, "text is not UTF-8");
-      return 0;
-    }
     out.push_back(std::move(m));
   }
   return used;

@@ -47,7 +47,12 @@ std::string encode_close(uint16_t code, std::string_view reason);
 /// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key.
 std::string accept_key(std::string_view client_key);
 
-/// True for a close code a peer may send (RFC 6455 §7.4).
+/// True for a Sec-WebSocket-Key that is 16 bytes in base64 (RFC 6455
+/// §4.2.1): 22 characters of the base64 alphabet, then "==".
+bool valid_client_key(std::string_view key);
+
+/// True for a close code a peer may send (RFC 6455 §7.4): 1000-1003,
+/// 1007-1014 (the IANA registry) and 3000-4999; never 1005, 1006, 1015.
 bool valid_close_code(uint16_t code);
 
 /// What the reader found.
@@ -61,7 +66,10 @@ struct message {
 /// Reads client frames incrementally: masked frames, fragmentation with
 /// interleaved control frames, size limit, UTF-8 of text messages and
 /// close reasons. After an error, `failed()` holds and `error_code()` is
-/// the close code to answer with (1002, 1007 or 1009).
+/// the close code to answer with (1002, 1007 or 1009). A fragmented text
+/// message is checked fragment by fragment, so bytes that can never become
+/// UTF-8 fail at once, while a code point split between two fragments is
+/// taken.
 class reader {
 public:
   explicit reader(std::size_t max_message_bytes);
@@ -89,6 +97,7 @@ private:
   std::string message_; ///< fragments of an incomplete data message
   bool in_message_ = false;
   opcode message_op_ = opcode::text;
+  std::size_t utf8_checked_ = 0; ///< message_ is UTF-8 up to here
   uint16_t error_code_ = 0;
   std::string error_reason_;
 };

@@ -176,7 +176,7 @@ CAF_TEST(invalid utf8 closes with 1007) {
   CAF_CHECK(!feed_all(r, text("\xc0\xaf")).ok);
   CAF_CHECK_EQUAL(r.error_code(), 1007);
   reader split{1024};
-  // Valid only when whole: the check runs on the whole message.
+  // A code point cut by a fragment boundary is taken.
   CAF_CHECK(feed_all(split, client_frame(0x01, "\xe2\x82")
                                 + client_frame(0x80, "\xac"))
                 .ok);
@@ -204,4 +204,83 @@ CAF_TEST(binary messages are reported as binary) {
   CAF_REQUIRE(out.ok);
   CAF_REQUIRE_EQUAL(out.messages.size(), 1u);
   CAF_CHECK(out.messages[0].what == message::kind::binary);
+}
+
+CAF_TEST(fragmented text is checked fragment by fragment) {
+  auto outcome = [](const std::string& bytes, std::size_t& messages) {
+    reader r{1024};
+    auto out = feed_all(r, bytes);
+    messages = out.messages.size();
+    return out.ok ? 0 : r.error_code();
+  };
+  std::size_t n = 0;
+  // U+1F600 over three fragments (F0 | 9F 98 | 80), then a whole U+20AC.
+  CAF_CHECK_EQUAL(outcome(client_frame(0x01, "a\xf0")
+                              + client_frame(0x00, "\x9f\x98")
+                              + client_frame(0x00, "")
+                              + client_frame(0x80, "\x80\xe2\x82\xac"),
+                          n),
+                  0);
+  CAF_CHECK_EQUAL(n, 1u);
+  // Bytes no continuation can mend fail with the first fragment.
+  CAF_CHECK_EQUAL(outcome(client_frame(0x01, "ok \xff"), n), 1007);
+  CAF_CHECK_EQUAL(outcome(client_frame(0x01, "\xc0\xaf"), n), 1007);
+  CAF_CHECK_EQUAL(outcome(client_frame(0x01, "\xe0\x80"), n), 1007);
+  CAF_CHECK_EQUAL(outcome(client_frame(0x01, "\xed\xa0"), n), 1007);
+  CAF_CHECK_EQUAL(outcome(client_frame(0x01, "\xf4\x90"), n), 1007);
+  CAF_CHECK_EQUAL(outcome(client_frame(0x01, "\xf5"), n), 1007);
+  // A valid prefix waits for the next fragment...
+  CAF_CHECK_EQUAL(outcome(client_frame(0x01, "\xf4\x8f\xbf"), n), 0);
+  CAF_CHECK_EQUAL(n, 0u);
+  // ...which must complete it,
+  CAF_CHECK_EQUAL(
+      outcome(client_frame(0x01, "\xe2\x82") + client_frame(0x80, "("), n),
+      1007);
+  // and the last fragment may not end inside a code point.
+  CAF_CHECK_EQUAL(
+      outcome(client_frame(0x01, "abc") + client_frame(0x80, "\xe2\x82"), n),
+      1007);
+  // Binary fragments are not UTF-8 checked.
+  CAF_CHECK_EQUAL(
+      outcome(client_frame(0x02, "\xff") + client_frame(0x80, "\xc0"), n), 0);
+  CAF_CHECK_EQUAL(n, 1u);
+}
+
+CAF_TEST(a failed fragmented message leaves the next one unaffected) {
+  // The UTF-8 offset restarts with each message.
+  reader r{1024};
+  auto out = feed_all(
+      r, client_frame(0x01, "\xe2\x82") + client_frame(0x80, "\xac")
+             + client_frame(0x01, "x") + client_frame(0x80, "\xc3\xa9"));
+  CAF_REQUIRE(out.ok);
+  CAF_REQUIRE_EQUAL(out.messages.size(), 2u);
+  CAF_CHECK_EQUAL(out.messages[0].payload, "\xe2\x82\xac");
+  CAF_CHECK_EQUAL(out.messages[1].payload, "x\xc3\xa9");
+}
+
+CAF_TEST(close codes a client may send) {
+  // Collected, so that a failure names the codes.
+  std::vector<int> wrong;
+  for (int code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012,
+                   1013, 1014, 3000, 3999, 4000, 4999})
+    if (!valid_close_code(static_cast<uint16_t>(code)))
+      wrong.push_back(code);
+  for (int code :
+       {0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535})
+    if (valid_close_code(static_cast<uint16_t>(code)))
+      wrong.push_back(code);
+  CAF_CHECK_EQUAL(wrong, std::vector<int>{});
+}
+
+CAF_TEST(client keys are 16 bytes in base64) {
+  CAF_CHECK(valid_client_key("dGhlIHNhbXBsZSBub25jZQ=="));
+  CAF_CHECK(valid_client_key("AAAAAAAAAAAAAAAAAAAAAA=="));
+  CAF_CHECK(valid_client_key("+/+/+/+/+/+/+/+/+/+/zz=="));
+  CAF_CHECK(!valid_client_key(""));
+  CAF_CHECK(!valid_client_key("abc"));
+  CAF_CHECK(!valid_client_key("AAAAAAAAAAAAAAAAAAAAAA"));   // unpadded
+  CAF_CHECK(!valid_client_key("AAAAAAAAAAAAAAAAAAAAAAA=")); // 17 bytes
+  CAF_CHECK(!valid_client_key("!!!!!!!!!!!!!!!!!!!!!!=="));
+  CAF_CHECK(!valid_client_key("AAAAAAAAAAAAAAAAAAAAAA== "));
+  CAF_CHECK(!valid_client_key("AAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
 }
