@@ -23,12 +23,17 @@ public:
       exec("CREATE SEQUENCE IF NOT EXISTS herald_record_seq", {});
     } catch (...) {
       exec("SELECT pg_advisory_unlock(7243001)", {});
+      PQfinish(conn_); // the destructor will not run
+      conn_ = nullptr;
       throw;
     }
     exec("SELECT pg_advisory_unlock(7243001)", {});
   }
 
-  ~postgres_database() override { PQfinish(conn_); }
+  ~postgres_database() override {
+    if (conn_ != nullptr)
+      PQfinish(conn_);
+  }
 
   sql_result exec(const std::string& sql,
                   const std::vector<sql_param>& params) override {
@@ -89,9 +94,15 @@ private:
     const char* values[] = {url_.c_str(), seconds.c_str(), nullptr};
     // expand_dbname: `dbname` may be a whole connection string or URI.
     conn_ = PQconnectdbParams(keys, values, 1);
-    if (PQstatus(conn_) != CONNECTION_OK)
-      throw store_failure(std::string{"postgres: cannot connect: "}
-                          + PQerrorMessage(conn_));
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      // A failed PGconn still owns its buffers: freed here, since a throw
+      // from the constructor runs no destructor (LeakSanitizer found it).
+      std::string why{"postgres: cannot connect: "};
+      why += PQerrorMessage(conn_);
+      PQfinish(conn_);
+      conn_ = nullptr;
+      throw store_failure(why);
+    }
   }
 
   std::string url_;
