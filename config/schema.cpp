@@ -43,6 +43,7 @@ std::vector<key_spec> make_table() {
     k.type = kind::string_list;
     t.push_back(std::move(k));
   }
+  add_tls_keys(t);
   t.push_back(integer(
       "threads.io", [](settings& s) -> field { return &s.threads.io; }, 1, 64,
       "Threads running the sockets (Asio io_context)."));

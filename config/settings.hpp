@@ -17,9 +17,24 @@
 
 namespace herald::config {
 
+/// listen.tls.*: the public listener's TLS port (docs/tls.md).
+struct tls_settings {
+  bool enabled = false; ///< listen.tls.enabled
+  /// listen.tls.address; empty: listen.address
+  std::string address;
+  uint16_t port = 8443;  ///< listen.tls.port (0: any free port)
+  std::string cert_file; ///< listen.tls.cert_file (PEM, a chain allowed)
+  std::string key_file;  ///< listen.tls.key_file (PEM, unencrypted)
+  std::string min_version = "1.2"; ///< listen.tls.min_version: 1.2|1.3
+};
+
 struct listen_settings {
   std::string address = "127.0.0.1"; ///< listen.address
   uint16_t port = 8080;              ///< listen.port (0: any free port)
+  /// listen.plain: serve plain HTTP/WebSocket on listen.port; false with
+  /// listen.tls.enabled: TLS only
+  bool plain = true;
+  tls_settings tls;
   /// listen.allowed_origins: the Origins (`https://app.example.com`) whose
   /// browsers may open WebSocket and SSE streams; empty: any. A request
   /// without an Origin (not a browser) is always let through.

@@ -57,7 +57,7 @@ void http_session::route_admin(request req) {
   auto self = shared_from_this();
   handle_admin(*ctx_, req, who.sub, [self](response res) {
     asio::post(
-        self->stream_.get_executor(),
+        self->tcp().get_executor(),
         [self, res = std::move(res)]() mutable { self->send(std::move(res)); });
   });
 }
@@ -105,9 +105,7 @@ void http_session::admin_stream(request req, std::string what) {
                            "streams: /admin/v1/stream/topic?pattern=P, "
                            "/admin/v1/stream/actor/<node>/<id>"));
   }
-  stream_.expires_never();
-  std::make_shared<sse_session>(stream_.release_socket(), ctx_,
-                                std::move(spawn))
+  std::make_shared<sse_session>(release_transport(), ctx_, std::move(spawn))
       ->start();
 }
 

@@ -10,7 +10,12 @@
 #include "protocol/ws_codec.hpp"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <chrono>
 #include <ctime>
@@ -34,20 +39,114 @@ std::chrono::milliseconds ms(uint32_t n) {
 
 } // namespace
 
+namespace {
+
+std::variant<beast::tcp_stream, tls_stream>
+make_stream(asio::ip::tcp::socket&& socket,
+            const std::shared_ptr<asio::ssl::context>& tls) {
+  if (tls)
+    return std::variant<beast::tcp_stream, tls_stream>{
+        std::in_place_index<1>, beast::tcp_stream{std::move(socket)}, *tls};
+  return std::variant<beast::tcp_stream, tls_stream>{std::in_place_index<0>,
+                                                     std::move(socket)};
+}
+
+// What a plain HTTP request to the TLS port is told, in plain HTTP: the
+// TLS library recognizes the request in the handshake and has sent nothing
+// yet.
+const std::string& plain_to_tls() {
+  static const std::string answer = [] {
+    std::string body =
+        R"({"code":"INVALID_MESSAGE","message":"this port speaks TLS: )"
+        R"(use https:// or wss://"})";
+    return "HTTP/1.1 400 Bad Request\r\n"
+           "Content-Type: application/json\r\n"
+           "Content-Length: "
+           + std::to_string(body.size())
+           + "\r\nConnection: close\r\nServer: herald\r\n\r\n" + body;
+  }();
+  return answer;
+}
+
+} // namespace
+
 http_session::http_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
-                           bool admin, std::shared_ptr<void> slot)
-    : stream_(std::move(socket)), ctx_(std::move(ctx)), admin_(admin),
-      slot_(std::move(slot)) {}
+                           bool admin, std::shared_ptr<void> slot,
+                           std::shared_ptr<asio::ssl::context> tls)
+    : stream_(make_stream(std::move(socket), tls)), ctx_(std::move(ctx)),
+      admin_(admin), slot_(std::move(slot)) {}
+
+beast::tcp_stream& http_session::tcp() {
+  if (auto* plain = std::get_if<beast::tcp_stream>(&stream_))
+    return *plain;
+  return std::get<tls_stream>(stream_).next_layer();
+}
 
 void http_session::run() {
-  asio::dispatch(
-      stream_.get_executor(),
-      beast::bind_front_handler(&http_session::do_read, shared_from_this()));
+  asio::dispatch(tcp().get_executor(), [self = shared_from_this()] {
+    if (self->secure())
+      self->do_handshake();
+    else
+      self->do_read();
+  });
+}
+
+void http_session::do_handshake() {
+  // The handshake counts as the start of the request head: a client that
+  // connects and never handshakes is dropped like a slowloris.
+  tcp().expires_after(ms(ctx_->node->settings.limits.header_timeout_ms));
+  std::get<tls_stream>(stream_).async_handshake(
+      asio::ssl::stream_base::server,
+      beast::bind_front_handler(&http_session::on_handshake,
+                                shared_from_this()));
+}
+
+void http_session::on_handshake(error_code ec) {
+  if (ec == beast::error::timeout) {
+    log_net()->debug("tls handshake: timeout (limits.header_timeout_ms)");
+    return;
+  }
+  if (ec) {
+    log_net()->debug("tls handshake failed: {}", ec.message());
+    if (ec.category() == asio::error::get_ssl_category()
+        && ERR_GET_REASON(static_cast<unsigned long>(ec.value()))
+               == SSL_R_HTTP_REQUEST) {
+      // Plain HTTP on the TLS port: said so in plain HTTP, then closed
+      // after a moment of draining (docs/tls.md).
+      asio::async_write(tcp().socket(), asio::buffer(plain_to_tls()),
+                        [self = shared_from_this()](error_code e, std::size_t) {
+                          error_code ignored;
+                          self->tcp().socket().shutdown(
+                              asio::ip::tcp::socket::shutdown_send, ignored);
+                          if (!e) {
+                            self->tcp().expires_after(linger_time);
+                            self->do_drain();
+                          }
+                        });
+      return;
+    }
+    error_code ignored;
+    tcp().socket().close(ignored);
+    return;
+  }
+  if (refusal_) {
+    auto res = std::move(*refusal_);
+    refusal_.reset();
+    return send(std::move(res));
+  }
+  do_read();
+}
+
+transport_ptr http_session::release_transport() {
+  tcp().expires_never();
+  if (secure())
+    return make_transport(std::move(std::get<tls_stream>(stream_)));
+  return make_transport(tcp().release_socket());
 }
 
 void http_session::refuse(http::status status, std::string code,
                           std::string message) {
-  asio::dispatch(stream_.get_executor(),
+  asio::dispatch(tcp().get_executor(),
                  [self = shared_from_this(), status, code = std::move(code),
                   message = std::move(message)] {
                    request head{http::verb::get, "/", 11};
@@ -56,6 +155,11 @@ void http_session::refuse(http::status status, std::string code,
                    if (status == http::status::service_unavailable)
                      res.set(http::field::retry_after, "1");
                    self->refusing_ = true;
+                   if (self->secure()) {
+                     // Told over TLS, once the handshake is done.
+                     self->refusal_ = std::move(res);
+                     return self->do_handshake();
+                   }
                    self->send(std::move(res));
                  });
 }
@@ -67,11 +171,15 @@ void http_session::do_read() {
   if (requests_ > 0 && buffer_.size() == 0) {
     // Keep-alive: the head's deadline starts with the next request's first
     // byte; until then the connection is idle.
-    stream_.expires_after(ms(ctx_->node->settings.limits.idle_timeout_ms));
-    stream_.async_read_some(
-        buffer_.prepare(4096),
-        beast::bind_front_handler(&http_session::on_idle_read,
-                                  shared_from_this()));
+    tcp().expires_after(ms(ctx_->node->settings.limits.idle_timeout_ms));
+    std::visit(
+        [&](auto& stream) {
+          stream.async_read_some(
+              buffer_.prepare(4096),
+              beast::bind_front_handler(&http_session::on_idle_read,
+                                        shared_from_this()));
+        },
+        stream_);
     return;
   }
   read_head();
@@ -93,10 +201,15 @@ void http_session::on_idle_read(error_code ec, std::size_t bytes) {
 void http_session::read_head() {
   // One deadline for the whole head, not one per read: a client trickling
   // its head byte by byte (slowloris) is dropped on time.
-  stream_.expires_after(ms(ctx_->node->settings.limits.header_timeout_ms));
-  http::async_read_header(
-      stream_, buffer_, *parser_,
-      beast::bind_front_handler(&http_session::on_header, shared_from_this()));
+  tcp().expires_after(ms(ctx_->node->settings.limits.header_timeout_ms));
+  std::visit(
+      [&](auto& stream) {
+        http::async_read_header(
+            stream, buffer_, *parser_,
+            beast::bind_front_handler(&http_session::on_header,
+                                      shared_from_this()));
+      },
+      stream_);
 }
 
 void http_session::on_header(error_code ec, std::size_t bytes) {
@@ -105,10 +218,14 @@ void http_session::on_header(error_code ec, std::size_t bytes) {
     return on_read(ec, bytes);
   // A Content-Length over limits.max_body_bytes failed above, before any
   // byte of the body; a chunked body fails when it grows past it.
-  stream_.expires_after(ms(ctx_->node->settings.limits.body_timeout_ms));
-  http::async_read(
-      stream_, buffer_, *parser_,
-      beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+  tcp().expires_after(ms(ctx_->node->settings.limits.body_timeout_ms));
+  std::visit(
+      [&](auto& stream) {
+        http::async_read(stream, buffer_, *parser_,
+                         beast::bind_front_handler(&http_session::on_read,
+                                                   shared_from_this()));
+      },
+      stream_);
 }
 
 void http_session::on_read(error_code ec, std::size_t) {
@@ -182,7 +299,7 @@ void http_session::on_read(error_code ec, std::size_t) {
     // Answered later, from an actor: back onto this session's executor.
     auto self = shared_from_this();
     return handle_presence(*ctx_, req, [self](response res) {
-      boost::asio::post(self->stream_.get_executor(),
+      boost::asio::post(self->tcp().get_executor(),
                         [self, res = std::move(res)]() mutable {
                           self->send(std::move(res));
                         });
@@ -282,11 +399,10 @@ http_session::admit_upgrade(request& req, const char* what,
 
 template <class T, class... Args>
 std::shared_ptr<T> http_session::hand_over(Args&&... args) {
-  stream_.expires_never();
   // The slot goes with the socket: the deleter releases it as the session
   // (and with it the socket) goes, not when the last weak_ptr to it does.
   return std::shared_ptr<T>(
-      new T(stream_.release_socket(), std::forward<Args>(args)...),
+      new T(release_transport(), std::forward<Args>(args)...),
       [slot = std::move(slot_)](T* session) mutable {
         delete session;
         slot.reset();
@@ -402,9 +518,14 @@ void http_session::stream_events(request req) {
 void http_session::send(response res) {
   res_ = std::make_shared<response>(std::move(res));
   bool keep_alive = res_->keep_alive();
-  http::async_write(stream_, *res_,
-                    beast::bind_front_handler(&http_session::on_write,
-                                              shared_from_this(), keep_alive));
+  std::visit(
+      [&](auto& stream) {
+        http::async_write(stream, *res_,
+                          beast::bind_front_handler(&http_session::on_write,
+                                                    shared_from_this(),
+                                                    keep_alive));
+      },
+      stream_);
 }
 
 void http_session::on_write(bool keep_alive, error_code ec, std::size_t) {
@@ -417,24 +538,43 @@ void http_session::on_write(bool keep_alive, error_code ec, std::size_t) {
 }
 
 void http_session::do_close() {
+  if (secure()) {
+    // close_notify, and the peer's, within the linger time; then the
+    // socket closes (or the deadline closes it).
+    if (!tcp().socket().is_open())
+      return;
+    tcp().expires_after(linger_time);
+    std::get<tls_stream>(stream_).async_shutdown(
+        [self = shared_from_this()](error_code) {
+          error_code ignored;
+          self->tcp().expires_never();
+          self->tcp().socket().close(ignored);
+        });
+    return;
+  }
   error_code ignored;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
 }
 
 void http_session::linger_close() {
+  // Under TLS the shutdown's wait for the peer's close_notify is the
+  // linger: what the client still sends is read and dropped meanwhile.
+  if (secure())
+    return do_close();
   do_close();
   // A refused connection (over the limits) lingers no longer than a
   // client gets for its head.
   auto limit = linger_time;
   if (refusing_)
     limit = std::min(limit, ms(ctx_->node->settings.limits.header_timeout_ms));
-  stream_.expires_after(limit);
+  tcp().expires_after(limit);
   buffer_.consume(buffer_.size());
   do_drain();
 }
 
 void http_session::do_drain() {
-  stream_.async_read_some(
+  // Plain bytes only (a plain connection, or plain HTTP on the TLS port).
+  tcp().async_read_some(
       buffer_.prepare(16 * 1024),
       [self = shared_from_this()](error_code ec, std::size_t bytes) {
         self->drained_ += bytes;

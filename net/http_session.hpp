@@ -3,10 +3,15 @@
 // An HTTP/1.1 connection, in the style of Beast's advanced server: reads
 // requests one at a time (head and body bounded in size and time, see
 // docs/limits.md), answers them, or hands the socket to a ws_session when
-// a `/ws` upgrade carries a valid token.
+// a `/ws` upgrade carries a valid token. Over plain TCP or TLS (the TLS
+// listener's connections handshake first, within limits.header_timeout_ms;
+// docs/tls.md): one logic, each stream operation visiting the variant.
 
 #include "net/http_util.hpp"
 #include "net/net_context.hpp"
+#include "net/transport.hpp"
+
+#include <boost/asio/ssl/context.hpp>
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -28,8 +33,11 @@ public:
   /// `slot`: the connection's place under the listener's limits
   /// (connection_gate), handed on with the socket and released when the
   /// socket closes.
+  /// `tls`: the TLS listener's context; the connection handshakes before
+  /// its first request.
   http_session(boost::asio::ip::tcp::socket&& socket, net_context_ptr ctx,
-               bool admin = false, std::shared_ptr<void> slot = nullptr);
+               bool admin = false, std::shared_ptr<void> slot = nullptr,
+               std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
 
   void run();
 
@@ -42,6 +50,15 @@ public:
 private:
   using error_code = boost::beast::error_code;
 
+  /// The TLS handshake, within limits.header_timeout_ms.
+  void do_handshake();
+  void on_handshake(error_code ec);
+  /// The TCP stream (under TLS, the layer below it).
+  boost::beast::tcp_stream& tcp();
+  bool secure() const { return stream_.index() == 1; }
+  /// The socket, or the TLS stream, as a transport for a WebSocket or SSE
+  /// session.
+  transport_ptr release_transport();
   void do_read();
   /// Keep-alive: waits (limits.idle_timeout_ms) for a next request's
   /// first byte.
@@ -88,7 +105,7 @@ private:
   template <class T, class... Args>
   std::shared_ptr<T> hand_over(Args&&... args);
 
-  boost::beast::tcp_stream stream_;
+  std::variant<boost::beast::tcp_stream, tls_stream> stream_;
   boost::beast::flat_buffer buffer_;
   net_context_ptr ctx_;
   std::optional<
@@ -100,6 +117,8 @@ private:
   unsigned requests_ = 0;   ///< requests read on this connection
   std::size_t drained_ = 0; ///< bytes dropped while lingering
   bool refusing_ = false;   ///< answering refuse()
+  /// refuse()'s answer, held until the TLS handshake is done.
+  std::optional<response> refusal_;
 };
 
 } // namespace herald::net

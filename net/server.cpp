@@ -78,17 +78,19 @@ std::size_t connection_gate::open() const {
   return open_;
 }
 
-listener::listener(asio::io_context& ioc, net_context_ptr ctx, bool admin)
+listener::listener(asio::io_context& ioc, net_context_ptr ctx, bool admin,
+                   std::shared_ptr<asio::ssl::context> tls)
     : ioc_(ioc), acceptor_(asio::make_strand(ioc)),
-      pause_(acceptor_.get_executor()), ctx_(std::move(ctx)), admin_(admin) {}
+      pause_(acceptor_.get_executor()), ctx_(std::move(ctx)), admin_(admin),
+      tls_(std::move(tls)) {}
 
 std::variant<tcp::endpoint, std::string>
 listener::open(const std::string& address, uint16_t port) {
   beast::error_code ec;
   auto ip = asio::ip::make_address(address, ec);
+  std::string prefix = admin_ ? "admin" : tls_ ? "listen.tls" : "listen";
   if (ec)
-    return std::string{admin_ ? "admin" : "listen"} + ".address: '" + address
-           + "' is not an IP address";
+    return prefix + ".address: '" + address + "' is not an IP address";
   tcp::endpoint endpoint{ip, port};
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec)
@@ -98,8 +100,9 @@ listener::open(const std::string& address, uint16_t port) {
   if (!ec)
     acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
-    return std::string{admin_ ? "admin.port: " : ""} + "cannot listen on "
-           + address + ":" + std::to_string(port) + ": " + ec.message();
+    return (admin_ || tls_ ? prefix + ".port: " : std::string{})
+           + "cannot listen on " + address + ":" + std::to_string(port) + ": "
+           + ec.message();
   return acceptor_.local_endpoint();
 }
 
@@ -157,7 +160,9 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     connection_gate::verdict why;
     slot = ctx_->gate->admit(peer.address(), why);
     if (!slot) {
-      auto refusal = std::make_shared<http_session>(std::move(socket), ctx_);
+      // Over TLS the refusal is told after the handshake.
+      auto refusal = std::make_shared<http_session>(std::move(socket), ctx_,
+                                                    false, nullptr, tls_);
       if (why == connection_gate::verdict::address_full) {
         log_net()->debug("connection refused: limits.max_connections_per_ip");
         refusal->refuse(beast::http::status::too_many_requests,
@@ -174,7 +179,7 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     }
   }
   std::make_shared<http_session>(std::move(socket), ctx_, admin_,
-                                 std::move(slot))
+                                 std::move(slot), tls_)
       ->run();
   do_accept();
 }

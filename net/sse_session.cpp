@@ -7,9 +7,8 @@
 #include <caf/all.hpp>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
+#include <boost/asio/ssl/error.hpp>
 
-#include <array>
 #include <cstdio>
 
 namespace herald::net {
@@ -38,33 +37,31 @@ constexpr std::string_view crlf = "\r\n";
 
 } // namespace
 
-sse_session::sse_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
+sse_session::sse_session(transport_ptr stream, net_context_ptr ctx,
                          protocol::identity who, actors::sse_options opts)
-    : socket_(std::move(socket)), ctx_(std::move(ctx)), who_(std::move(who)),
-      opts_(std::move(opts)), heartbeat_timer_(socket_.get_executor()),
+    : stream_(std::move(stream)), ctx_(std::move(ctx)), who_(std::move(who)),
+      opts_(std::move(opts)), heartbeat_timer_(stream_->get_executor()),
       max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {
-  peer_ = peer_of(socket_);
+  peer_ = peer_of(stream_->socket());
 }
 
-sse_session::sse_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
+sse_session::sse_session(transport_ptr stream, net_context_ptr ctx,
                          spawner spawn)
-    : socket_(std::move(socket)), ctx_(std::move(ctx)),
-      spawn_(std::move(spawn)), heartbeat_timer_(socket_.get_executor()),
+    : stream_(std::move(stream)), ctx_(std::move(ctx)),
+      spawn_(std::move(spawn)), heartbeat_timer_(stream_->get_executor()),
       max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {
-  peer_ = peer_of(socket_);
+  peer_ = peer_of(stream_->socket());
 }
 
 sse_session::~sse_session() = default;
 
 void sse_session::start() {
-  error_code ec;
-  socket_.non_blocking(true, ec);
   if (spawn_) {
     // An admin stream: no user of the node's, no chat events.
     actor_ = spawn_(shared_from_this());
     ctx_->sessions.add(shared_from_this());
     log_net()->debug("admin stream {} open", actor_.id());
-    do_wait_readable();
+    do_read();
     return;
   }
   auto user = who_.sub;
@@ -77,11 +74,11 @@ void sse_session::start() {
   ctx_->sessions.add(shared_from_this());
   presence_ = chat_presence::open(*ctx_, presence_who, actor_.id());
   log_net()->debug("sse {} open for user {}", actor_.id(), user);
-  do_wait_readable();
+  do_read();
 }
 
 void sse_session::ready() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(stream_->get_executor(), [self = shared_from_this()] {
     if (self->finished_ || self->head_written_ || !self->head_.empty())
       return;
     // PROTOCOL §5's four headers; chunked, since the stream has no length.
@@ -97,8 +94,8 @@ void sse_session::ready() {
                     "Transfer-Encoding: chunked\r\n"
                     "Server: herald\r\n\r\n";
     self->write_in_flight_ = true;
-    asio::async_write(
-        self->socket_, asio::buffer(self->head_),
+    self->stream_->async_write(
+        asio::buffer(self->head_),
         [self](error_code ec, std::size_t) { self->on_head_written(ec); });
   });
 }
@@ -115,32 +112,25 @@ void sse_session::on_head_written(error_code ec) {
   do_flush();
 }
 
-void sse_session::do_wait_readable() {
-  socket_.async_wait(
-      asio::ip::tcp::socket::wait_read,
-      [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
+void sse_session::do_read() {
+  stream_->read_loop(
+      [self = shared_from_this()](error_code ec, const char*, std::size_t) {
+        return self->on_data(ec);
+      });
 }
 
-void sse_session::on_readable(error_code ec) {
+bool sse_session::on_data(error_code ec) {
   if (finished_)
-    return;
-  if (ec) {
-    finish(ec.message().c_str());
-    return;
-  }
+    return false;
   // A client sends nothing after its request; bytes are discarded, and the
   // end of the stream means it left.
-  std::array<char, 512> buf;
-  auto n = socket_.read_some(asio::buffer(buf), ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) {
-    do_wait_readable();
-    return;
+  if (ec) {
+    finish(ec == asio::error::eof || ec == asio::ssl::error::stream_truncated
+               ? "client left"
+               : ec.message().c_str());
+    return false;
   }
-  if (ec || n == 0) {
-    finish(ec == asio::error::eof ? "client left" : ec.message().c_str());
-    return;
-  }
-  do_wait_readable();
+  return true;
 }
 
 bool sse_session::send(actors::frame_ptr frame) {
@@ -175,7 +165,7 @@ bool sse_session::send(actors::frame_ptr frame) {
     return false;
   }
   if (post_flush)
-    asio::post(socket_.get_executor(),
+    asio::post(stream_->get_executor(),
                [self = shared_from_this()] { self->do_flush(); });
   return true;
 }
@@ -189,7 +179,7 @@ void sse_session::close(uint16_t code, std::string reason) {
     }
     closing_ = true;
   }
-  asio::post(socket_.get_executor(),
+  asio::post(stream_->get_executor(),
              [self = shared_from_this(), reason = std::move(reason)] {
                if (self->finished_ || self->end_sent_)
                  return;
@@ -214,7 +204,7 @@ void sse_session::close(uint16_t code, std::string reason) {
 }
 
 void sse_session::abort() {
-  asio::post(socket_.get_executor(),
+  asio::post(stream_->get_executor(),
              [self = shared_from_this()] { self->finish("node shutdown"); });
 }
 
@@ -269,10 +259,10 @@ void sse_session::write_next() {
       in_flight_data_ += f->size();
   write_in_flight_ = true;
   end_sent_ = ending;
-  asio::async_write(socket_, buffers_,
-                    [self = shared_from_this()](error_code ec, std::size_t) {
-                      self->on_write(ec);
-                    });
+  stream_->async_write(buffers_,
+                       [self = shared_from_this()](error_code ec, std::size_t) {
+                         self->on_write(ec);
+                       });
 }
 
 void sse_session::on_write(error_code ec) {
@@ -320,10 +310,12 @@ void sse_session::finish(const char* why) {
     backlog_bytes_ = 0;
   }
   queue_.clear();
-  error_code ignored;
   heartbeat_timer_.cancel();
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  // A stream the node ended: TLS says close_notify too, within
+  // ws.close_timeout_ms.
+  stream_->close(
+      std::string_view{why} == "stream ended",
+      std::chrono::milliseconds(ctx_->node->settings.ws.close_timeout_ms));
   log_net()->debug("sse {} finished: {}", actor_.id(), why);
   if (presence_) {
     // SSE has no close codes: 1000 when the client left, 1001 at shutdown,

@@ -5,13 +5,15 @@
 // each write is one chunk holding every frame queued since the last one
 // (frames are encoded once per event by the router and shared). The
 // client sends nothing after its request: reading only tells us it left.
-// Everything touching the socket runs on the session's strand.
+// Plain TCP or TLS, through a transport (net/transport.hpp). Everything
+// touching it runs on the session's strand.
 
 #include "actors/connection.hpp"
 #include "actors/outbound_sink.hpp"
 #include "net/chat_presence.hpp"
 #include "net/live_session.hpp"
 #include "net/net_context.hpp"
+#include "net/transport.hpp"
 #include "protocol/identity.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -30,14 +32,13 @@ class sse_session : public actors::outbound_sink,
                     public live_session,
                     public std::enable_shared_from_this<sse_session> {
 public:
-  sse_session(boost::asio::ip::tcp::socket&& socket, net_context_ptr ctx,
-              protocol::identity who, actors::sse_options opts);
+  sse_session(transport_ptr stream, net_context_ptr ctx, protocol::identity who,
+              actors::sse_options opts);
 
   /// Makes the actor that writes to a stream of another kind (the admin
   /// API's streams, docs/console.md): it calls ready() to open it.
   using spawner = std::function<actors::connection_actor(actors::sink_ptr)>;
-  sse_session(boost::asio::ip::tcp::socket&& socket, net_context_ptr ctx,
-              spawner spawn);
+  sse_session(transport_ptr stream, net_context_ptr ctx, spawner spawn);
   ~sse_session() override;
 
   /// Spawns the connection actor; the response head goes out once it is
@@ -60,15 +61,15 @@ private:
   using error_code = boost::beast::error_code;
 
   void on_head_written(error_code ec);
-  void do_wait_readable();
-  void on_readable(error_code ec);
+  void do_read();
+  bool on_data(error_code ec);
   void do_flush();
   void write_next();
   void on_write(error_code ec);
   void arm_heartbeat();
   void finish(const char* why);
 
-  boost::asio::ip::tcp::socket socket_;
+  transport_ptr stream_;
   net_context_ptr ctx_;
   std::string peer_; ///< "ip:port", read at accept
   protocol::identity who_;

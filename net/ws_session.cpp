@@ -7,9 +7,7 @@
 #include <caf/all.hpp>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
-
-#include <array>
+#include <boost/asio/ssl/error.hpp>
 
 namespace herald::net {
 
@@ -23,8 +21,6 @@ namespace {
 // time on the strand, whatever the backlog.
 constexpr std::size_t max_gather_frames = 256;
 constexpr std::size_t max_gather_bytes = 256 * 1024;
-// Reads per readiness wake-up before yielding to other sessions.
-constexpr int max_reads_per_wake = 8;
 
 const actors::frame_ptr& ping_frame() {
   static const auto frame = std::make_shared<const std::string>(
@@ -34,18 +30,19 @@ const actors::frame_ptr& ping_frame() {
 
 } // namespace
 
-ws_session::ws_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
+ws_session::ws_session(transport_ptr stream, net_context_ptr ctx,
                        protocol::identity who, actors::connection_kind kind)
-    : socket_(std::move(socket)), ctx_(std::move(ctx)), who_(std::move(who)),
+    : stream_(std::move(stream)), ctx_(std::move(ctx)), who_(std::move(who)),
       kind_(kind), reader_(ctx_->node->settings.limits.max_frame_bytes),
-      ping_timer_(socket_.get_executor()), close_timer_(socket_.get_executor()),
+      ping_timer_(stream_->get_executor()),
+      close_timer_(stream_->get_executor()),
       max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {
-  peer_ = peer_of(socket_);
+  peer_ = peer_of(stream_->socket());
 }
 
-ws_session::ws_session(asio::ip::tcp::socket&& socket, net_context_ptr ctx,
+ws_session::ws_session(transport_ptr stream, net_context_ptr ctx,
                        protocol::identity who, spawner spawn)
-    : ws_session(std::move(socket), std::move(ctx), std::move(who)) {
+    : ws_session(std::move(stream), std::move(ctx), std::move(who)) {
   spawn_ = std::move(spawn);
 }
 
@@ -56,13 +53,13 @@ void ws_session::start(std::string accept_key, std::string early) {
                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                "Sec-WebSocket-Accept: "
                + accept_key + "\r\nServer: herald\r\n\r\n";
-  asio::async_write(socket_, asio::buffer(handshake_),
-                    [self = shared_from_this(),
-                     early = std::move(early)](error_code ec, std::size_t) {
-                      self->on_handshake_written(ec);
-                      if (!ec && !early.empty())
-                        self->consume(early.data(), early.size());
-                    });
+  stream_->async_write(asio::buffer(handshake_),
+                       [self = shared_from_this(),
+                        early = std::move(early)](error_code ec, std::size_t) {
+                         self->on_handshake_written(ec);
+                         if (!ec && !early.empty())
+                           self->consume(early.data(), early.size());
+                       });
 }
 
 void ws_session::on_handshake_written(error_code ec) {
@@ -71,7 +68,6 @@ void ws_session::on_handshake_written(error_code ec) {
     log_net()->debug("ws handshake write failed: {}", ec.message());
     return;
   }
-  socket_.non_blocking(true, ec);
   last_heard_ = clock::now();
   // The identity moves to its actor: the session keeps no copy (only the
   // chat presence note, when chat events are on).
@@ -90,41 +86,29 @@ void ws_session::on_handshake_written(error_code ec) {
   presence_ = chat_presence::open(*ctx_, presence_who, actor_.id());
   log_net()->debug("ws {} open for user {}", actor_.id(), user);
   arm_ping();
-  do_wait_readable();
+  do_read();
 }
 
 // -- reading -----------------------------------------------------------------
 
-void ws_session::do_wait_readable() {
-  socket_.async_wait(
-      asio::ip::tcp::socket::wait_read,
-      [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
+void ws_session::do_read() {
+  stream_->read_loop([self = shared_from_this()](
+                         error_code ec, const char* data, std::size_t size) {
+    return self->on_data(ec, data, size);
+  });
 }
 
-void ws_session::on_readable(error_code ec) {
+bool ws_session::on_data(error_code ec, const char* data, std::size_t size) {
   if (finished_)
-    return;
+    return false;
   if (ec) {
-    finish(ec.message().c_str());
-    return;
+    finish(ec == asio::error::eof || ec == asio::ssl::error::stream_truncated
+               ? "peer closed the connection"
+               : ec.message().c_str());
+    return false;
   }
-  // One buffer per I/O thread, shared by every session on it: an idle
-  // session holds no read buffer at all.
-  thread_local std::array<char, 64 * 1024> buf;
-  for (int i = 0; i < max_reads_per_wake; ++i) {
-    auto n = socket_.read_some(asio::buffer(buf), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again)
-      break;
-    if (ec) {
-      finish(ec == asio::error::eof ? "peer closed the connection"
-                                    : ec.message().c_str());
-      return;
-    }
-    consume(buf.data(), n);
-    if (finished_)
-      return;
-  }
-  do_wait_readable();
+  consume(data, size);
+  return !finished_;
 }
 
 void ws_session::consume(const char* data, std::size_t size) {
@@ -217,12 +201,12 @@ bool ws_session::send(actors::frame_ptr frame) {
     metrics.slow_consumer_closes.fetch_add(1, std::memory_order_relaxed);
     metrics.drops.fetch_add(dropped, std::memory_order_relaxed);
     log_net()->info("ws {} closed as slow consumer", actor_.id());
-    asio::post(socket_.get_executor(),
+    asio::post(stream_->get_executor(),
                [self = shared_from_this()] { self->begin_closing(); });
     return false;
   }
   if (post_flush)
-    asio::post(socket_.get_executor(),
+    asio::post(stream_->get_executor(),
                [self = shared_from_this()] { self->do_flush(); });
   return true;
 }
@@ -237,12 +221,12 @@ void ws_session::close(uint16_t code, std::string reason) {
     close_code_ = code;
     close_reason_ = std::move(reason);
   }
-  asio::post(socket_.get_executor(),
+  asio::post(stream_->get_executor(),
              [self = shared_from_this()] { self->begin_closing(); });
 }
 
 void ws_session::abort() {
-  asio::post(socket_.get_executor(),
+  asio::post(stream_->get_executor(),
              [self = shared_from_this()] { self->finish("node shutdown"); });
 }
 
@@ -291,10 +275,10 @@ void ws_session::write_next() {
   queue_.erase(queue_.begin(),
                queue_.begin() + static_cast<std::ptrdiff_t>(taken));
   write_in_flight_ = true;
-  asio::async_write(socket_, buffers_,
-                    [self = shared_from_this()](error_code ec, std::size_t n) {
-                      self->on_write(ec, n);
-                    });
+  stream_->async_write(
+      buffers_, [self = shared_from_this()](error_code ec, std::size_t n) {
+        self->on_write(ec, n);
+      });
 }
 
 void ws_session::on_write(error_code ec, std::size_t) {
@@ -324,8 +308,7 @@ void ws_session::on_write(error_code ec, std::size_t) {
       // end our side now, so the peer sees TCP end at once, and drain what
       // it still sends until it ends its side or the timer fires. Closing
       // with unread bytes would reset the connection instead.
-      error_code ignored;
-      socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      stream_->shutdown_send();
     }
     // Otherwise keep reading until the peer's close frame or the timer.
     return;
@@ -402,11 +385,13 @@ void ws_session::finish(const char* why) {
     backlog_bytes_ = 0;
   }
   queue_.clear();
-  error_code ignored;
   ping_timer_.cancel();
   close_timer_.cancel();
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  // After a complete close handshake TLS also says close_notify, within
+  // ws.close_timeout_ms; otherwise the connection just closes.
+  stream_->close(
+      std::string_view{why} == "close handshake complete",
+      std::chrono::milliseconds(ctx_->node->settings.ws.close_timeout_ms));
   log_net()->debug("ws {} finished: {}", actor_.id(), why);
   if (presence_) {
     if (!was_closing) // dropped without a close handshake

@@ -7,14 +7,17 @@
 //   the router and shared by every receiver), and everything queued since
 //   the last write goes out in one gather write;
 // - an idle session holds no read buffer: it waits for readability and
-//   reads into a per-thread buffer, keeping only an incomplete frame.
-// Everything touching the socket runs on the session's strand.
+//   reads into a per-thread buffer, keeping only an incomplete frame (over
+//   TLS the transport holds a small one; net/transport.hpp).
+// Plain TCP or TLS, through a transport. Everything touching it runs on
+// the session's strand.
 
 #include "actors/connection.hpp"
 #include "actors/outbound_sink.hpp"
 #include "net/chat_presence.hpp"
 #include "net/live_session.hpp"
 #include "net/net_context.hpp"
+#include "net/transport.hpp"
 #include "protocol/identity.hpp"
 #include "protocol/ws_codec.hpp"
 
@@ -36,8 +39,7 @@ class ws_session : public actors::outbound_sink,
                    public std::enable_shared_from_this<ws_session> {
 public:
   /// `kind`: the frames the connection takes (`/ws` or `/ws/events`).
-  ws_session(boost::asio::ip::tcp::socket&& socket, net_context_ptr ctx,
-             protocol::identity who,
+  ws_session(transport_ptr stream, net_context_ptr ctx, protocol::identity who,
              actors::connection_kind kind = actors::connection_kind::ws);
 
   /// Spawns the session's actor once the handshake is out.
@@ -46,8 +48,8 @@ public:
 
   /// A channel endpoint's session (`/api/v69/ws/<name>`): `spawn` makes
   /// its actor.
-  ws_session(boost::asio::ip::tcp::socket&& socket, net_context_ptr ctx,
-             protocol::identity who, spawner spawn);
+  ws_session(transport_ptr stream, net_context_ptr ctx, protocol::identity who,
+             spawner spawn);
   ~ws_session() override;
 
   /// Writes the 101 answer (with `accept_key`), then spawns the connection
@@ -71,8 +73,9 @@ private:
   using clock = std::chrono::steady_clock;
 
   void on_handshake_written(error_code ec);
-  void do_wait_readable();
-  void on_readable(error_code ec);
+  void do_read();
+  /// The read loop's handler; false: stop reading.
+  bool on_data(error_code ec, const char* data, std::size_t size);
   void consume(const char* data, std::size_t size);
   void enqueue_control(std::string frame);
   void do_flush();
@@ -83,7 +86,7 @@ private:
   void on_ping_timer(error_code ec);
   void finish(const char* why);
 
-  boost::asio::ip::tcp::socket socket_;
+  transport_ptr stream_;
   net_context_ptr ctx_;
   std::string peer_; ///< "ip:port", read at accept
   protocol::identity who_;

@@ -11,9 +11,11 @@
 #include "actors/tree.hpp"
 #include "cluster_start.hpp"
 #include "config/loader.hpp"
+#include "config/tls.hpp"
 #include "logging.hpp"
 #include "net/prober.hpp"
 #include "net/server.hpp"
+#include "net/tls_context.hpp"
 #include "protocol/jwt.hpp"
 #include "protocol/uuid.hpp"
 #include "protocol/version.hpp"
@@ -159,6 +161,21 @@ int main(int argc, char** argv) {
   if (auto* error = std::get_if<std::string>(&verifier)) {
     std::cerr << "config: auth.jwt: " << *error << '\n';
     return 2;
+  }
+  // The TLS listener's keys, and its certificate and key read and checked
+  // (docs/tls.md): a bad one stops the node here, --check-config too.
+  if (auto error = config::check_tls(inv.cfg); !error.empty()) {
+    std::cerr << error << '\n';
+    return 2;
+  }
+  std::shared_ptr<asio::ssl::context> tls_ctx;
+  if (inv.cfg.listen.tls.enabled) {
+    auto made = net::make_tls_context(inv.cfg.listen.tls);
+    if (auto* error = std::get_if<std::string>(&made)) {
+      std::cerr << *error << '\n';
+      return 2;
+    }
+    tls_ctx = std::get<std::shared_ptr<asio::ssl::context>>(std::move(made));
   }
   if (inv.what == mode::check) {
     std::cout << "config OK: " << inv.config_file << '\n';
@@ -354,11 +371,13 @@ int main(int argc, char** argv) {
       begin_shutdown();
   });
 
-  auto url_of = [](const asio::ip::tcp::endpoint& endpoint) {
+  auto url_of = [](const asio::ip::tcp::endpoint& endpoint,
+                   const char* scheme = "http") {
     auto host = endpoint.address().is_unspecified()
                     ? std::string{"127.0.0.1"}
                     : endpoint.address().to_string();
-    return "http://" + host + ":" + std::to_string(endpoint.port());
+    return std::string{scheme} + "://" + host + ":"
+           + std::to_string(endpoint.port());
   };
   auto stop_actors = [&] {
     caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
@@ -387,26 +406,59 @@ int main(int argc, char** argv) {
       std::cout << text << std::endl;
     }
   }
-  auto lst = std::make_shared<net::listener>(ioc, net_ctx);
-  auto opened = lst->open(cfg.listen.address, cfg.listen.port);
-  if (auto* error = std::get_if<std::string>(&opened)) {
-    std::cerr << *error << '\n';
-    stop_actors();
-    return 2;
+  // The plain listener (unless listen.plain is false) and the TLS one
+  // (listen.tls.enabled, docs/tls.md), both under the same limits.
+  std::shared_ptr<net::listener> lst;
+  std::string url;
+  if (cfg.listen.plain) {
+    lst = std::make_shared<net::listener>(ioc, net_ctx);
+    auto opened = lst->open(cfg.listen.address, cfg.listen.port);
+    if (auto* error = std::get_if<std::string>(&opened)) {
+      std::cerr << *error << '\n';
+      stop_actors();
+      return 2;
+    }
+    url = url_of(std::get<asio::ip::tcp::endpoint>(opened));
   }
-  auto url = url_of(std::get<asio::ip::tcp::endpoint>(opened));
-  node->public_url = url;
+  std::shared_ptr<net::listener> tls_lst;
+  std::string tls_url;
+  if (tls_ctx) {
+    tls_lst = std::make_shared<net::listener>(ioc, net_ctx, false, tls_ctx);
+    auto& address = cfg.listen.tls.address.empty() ? cfg.listen.address
+                                                   : cfg.listen.tls.address;
+    auto opened = tls_lst->open(address, cfg.listen.tls.port);
+    if (auto* error = std::get_if<std::string>(&opened)) {
+      std::cerr << *error << '\n';
+      stop_actors();
+      return 2;
+    }
+    tls_url = url_of(std::get<asio::ip::tcp::endpoint>(opened), "https");
+  }
+  node->public_url = url.empty() ? tls_url : url;
   if (admin_lst) {
     admin_lst->run();
     log->info("admin console on {}", node->admin_url);
     std::cout << "admin console on " << node->admin_url << std::endl;
   }
-  lst->run();
+  if (lst)
+    lst->run();
+  if (tls_lst)
+    tls_lst->run();
   net_ctx->ready = true;
-  log->info("node {} listening on {}", cfg.node_name, url);
-  std::cout << "listening on " << url << std::endl;
+  // The TLS line first: the plain one, last, tells tests and scripts that
+  // the node is up (a TLS-only node has only the TLS line).
+  if (tls_lst) {
+    log->info("node {} listening on {} (TLS, {} or later, certificate {})",
+              cfg.node_name, tls_url, net::tls_version_name(cfg.listen.tls),
+              cfg.listen.tls.cert_file);
+    std::cout << "listening on " << tls_url << std::endl;
+  }
+  if (lst) {
+    log->info("node {} listening on {}", cfg.node_name, url);
+    std::cout << "listening on " << url << std::endl;
+  }
   if (cfg.development)
-    print_development_banner(cfg, url, node->admin_url);
+    print_development_banner(cfg, node->public_url, node->admin_url);
 
   // Shutdown: stop accepting, close every WebSocket with 1001, wait for
   // them up to shutdown.grace_ms, then drop what is left and stop.
@@ -430,7 +482,10 @@ int main(int argc, char** argv) {
       return;
     log->info("shutting down");
     net_ctx->ready = false;
-    lst->stop();
+    if (lst)
+      lst->stop();
+    if (tls_lst)
+      tls_lst->stop();
     if (admin_lst)
       admin_lst->stop();
     net_ctx->sessions.close_all(1001, "node shutting down");
@@ -474,6 +529,7 @@ int main(int argc, char** argv) {
   }).detach();
   sys.await_all_actors_done();
   lst.reset();
+  tls_lst.reset();
   admin_lst.reset();
   log->info("stopped");
   spdlog::shutdown();

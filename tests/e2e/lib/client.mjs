@@ -10,7 +10,8 @@ export const isEvent = (m) => m && m.type === undefined && typeof m.event_type =
  * Opens a connection. `token` goes as `Authorization: Bearer` (via:'header',
  * default) or `?token=` (via:'query'); null sends none. Resolves a Client
  * once open; rejects with err.statusCode set when the upgrade is refused.
- * opts: via, autoPong (default true), headers, timeoutMs, path.
+ * opts: via, autoPong (default true), headers, timeoutMs, path, url,
+ * wsOptions (more options for the ws client, e.g. {ca} for wss://).
  */
 export function connect(node, token, opts = {}) {
   const via = opts.via ?? 'header';
@@ -25,6 +26,7 @@ export function connect(node, token, opts = {}) {
     autoPong: opts.autoPong ?? true,
     handshakeTimeout: opts.timeoutMs ?? 5000,
     maxPayload: 256 * 1024 * 1024,
+    ...(opts.wsOptions ?? {}),
   });
   const client = new Client(ws);
   trackClient(node, client);

@@ -3,7 +3,8 @@
 // startNode(overrides) writes a temporary configuration (the base below,
 // deep-merged with `overrides`; a `null` value deletes a key, arrays replace),
 // spawns `$HERALDD --config <file>`, waits (bounded) for the
-// `listening on http://ADDR:PORT` line and returns a handle. Every handle is
+// `listening on http://ADDR:PORT` line (with listen.plain false, the
+// `listening on https://` one of docs/tls.md) and returns a handle. Every handle is
 // also tracked here so that a crashed test still kills its node at exit.
 
 import { spawn } from 'node:child_process';
@@ -18,6 +19,8 @@ export const SOURCE_DIR = process.env.HERALD_SOURCE_DIR
   ?? resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 
 const READY_RE = /listening on http:\/\/([\d.]+):(\d+)/;
+// The TLS listener's line (docs/tls.md), printed before READY_RE's.
+const TLS_RE = /listening on https:\/\/([\d.]+):(\d+)/;
 // Printed before READY_RE's line when the admin listener is open.
 const ADMIN_RE = /admin console on (http:\/\/[\d.]+:\d+)/;
 const START_TIMEOUT_MS = 10_000;
@@ -90,8 +93,9 @@ process.on('exit', () => {
 });
 
 /**
- * Starts a node. Returns {url, port, wsUrl, proc, config, dir, stop(),
- * logs(), exited}. options: rawConfig (replaces the JSON text written),
+ * Starts a node. Returns {url, port, wsUrl, tlsUrl, tlsWsUrl, tlsPort,
+ * proc, config, dir, stop(), logs(), exited} (a TLS-only node's url and
+ * wsUrl are its https:// and wss:// ones). options: rawConfig (replaces the JSON text written),
  * args (extra flags), env (extra environment), noConfig.
  */
 export async function startNode(overrides = {}, options = {}) {
@@ -178,12 +182,19 @@ export async function startNode(overrides = {}, options = {}) {
   live.add(handle);
 
   let adminUrl = null;
+  let tls = null;
+  const tlsOnly = config.listen?.plain === false;
   const ready = await new Promise((res) => {
     const timer = setTimeout(() => res({ error: `no "listening on" line within ${START_TIMEOUT_MS} ms` }),
       START_TIMEOUT_MS);
     onLine = (line) => {
       const a = ADMIN_RE.exec(line);
       if (a) adminUrl = a[1];
+      const s = TLS_RE.exec(line);
+      if (s) {
+        tls = { address: s[1], port: Number(s[2]) };
+        if (tlsOnly) { clearTimeout(timer); res(tls); }
+      }
       const m = READY_RE.exec(line);
       if (m) { clearTimeout(timer); res({ address: m[1], port: Number(m[2]) }); }
     };
@@ -199,8 +210,12 @@ export async function startNode(overrides = {}, options = {}) {
   }
   handle.address = ready.address;
   handle.port = ready.port;
-  handle.url = `http://${ready.address}:${ready.port}`;
-  handle.wsUrl = `ws://${ready.address}:${ready.port}/ws`;
+  handle.url = `${tlsOnly ? 'https' : 'http'}://${ready.address}:${ready.port}`;
+  handle.wsUrl = `${tlsOnly ? 'wss' : 'ws'}://${ready.address}:${ready.port}/ws`;
+  /** The TLS listener (docs/tls.md): https:// and wss:// URLs, or null. */
+  handle.tlsPort = tls?.port ?? null;
+  handle.tlsUrl = tls ? `https://${tls.address}:${tls.port}` : null;
+  handle.tlsWsUrl = tls ? `wss://${tls.address}:${tls.port}/ws` : null;
   /** The admin listener's URL (docs/console.md), or null when it is off. */
   handle.adminUrl = adminUrl;
   return handle;
