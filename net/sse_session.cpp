@@ -41,6 +41,7 @@ sse_session::sse_session(transport_ptr stream, net_context_ptr ctx,
                          protocol::identity who, actors::sse_options opts)
     : stream_(std::move(stream)), ctx_(std::move(ctx)), who_(std::move(who)),
       opts_(std::move(opts)), heartbeat_timer_(stream_->get_executor()),
+      close_timer_(stream_->get_executor()),
       max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {
   peer_ = peer_of(stream_->socket());
 }
@@ -49,6 +50,7 @@ sse_session::sse_session(transport_ptr stream, net_context_ptr ctx,
                          spawner spawn)
     : stream_(std::move(stream)), ctx_(std::move(ctx)),
       spawn_(std::move(spawn)), heartbeat_timer_(stream_->get_executor()),
+      close_timer_(stream_->get_executor()),
       max_backlog_(ctx_->node->settings.limits.max_backlog_bytes) {
   peer_ = peer_of(stream_->socket());
 }
@@ -200,7 +202,20 @@ void sse_session::close(uint16_t code, std::string reason) {
                }
                self->queue_.push_back(end_frame());
                self->write_next();
+               self->arm_close_deadline();
              });
+}
+
+void sse_session::arm_close_deadline() {
+  // A client that stopped reading (a slow consumer) never lets the end
+  // out: after ws.close_timeout_ms the socket goes anyway, as a WebSocket's
+  // does, so a stalled stream pins no descriptor, actor or connection place.
+  close_timer_.expires_after(
+      std::chrono::milliseconds(ctx_->node->settings.ws.close_timeout_ms));
+  close_timer_.async_wait([self = shared_from_this()](error_code ec) {
+    if (!ec && !self->finished_)
+      self->finish("the client did not take the end of the stream in time");
+  });
 }
 
 void sse_session::abort() {
@@ -311,6 +326,7 @@ void sse_session::finish(const char* why) {
   }
   queue_.clear();
   heartbeat_timer_.cancel();
+  close_timer_.cancel();
   // A stream the node ended: TLS says close_notify too, within
   // ws.close_timeout_ms.
   stream_->close(

@@ -67,6 +67,7 @@ private:
   void write_next();
   void on_write(error_code ec);
   void arm_heartbeat();
+  void arm_close_deadline();
   void finish(const char* why);
 
   transport_ptr stream_;
@@ -77,6 +78,7 @@ private:
   spawner spawn_;
   actors::connection_actor actor_;
   boost::asio::steady_timer heartbeat_timer_;
+  boost::asio::steady_timer close_timer_; ///< bounds the end's write
   uint64_t max_backlog_;
   std::string head_;
 

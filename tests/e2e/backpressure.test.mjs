@@ -4,7 +4,8 @@
 
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startNode, connect, hs256, ids, publishMany, metrics, uniq } from './lib/index.mjs';
+import http from 'node:http';
+import { startNode, connect, hs256, ids, publishMany, publishBatch, metrics, uniq, waitFor } from './lib/index.mjs';
 
 it('closes a stalled reader with 1013 while another subscriber receives everything', { timeout: 60_000 }, async (t) => {
   const node = await startNode({
@@ -67,4 +68,45 @@ it('closes a stalled reader with 1013 while another subscriber receives everythi
   assert.equal((await fast.ping()).type, 'pong');
   const m = await metrics(node);
   assert.ok(m.herald_connections >= 1);
+});
+
+// A slow consumer that never reads again must not keep its socket, actor or
+// place: the end of its stream cannot go out, so the node lets it go after
+// ws.close_timeout_ms (bench/soak/sse_stall_probe.mjs found SSE streams
+// held for as long as the client stayed stalled).
+it('releases a stalled SSE stream and a stalled WebSocket within ws.close_timeout_ms', { timeout: 60_000 }, async (t) => {
+  const node = await startNode({
+    limits: { max_backlog_bytes: 131072, max_body_bytes: 4 * 1024 * 1024 },
+    ws: { close_timeout_ms: 1000 },
+  });
+  t.after(() => node.stop());
+  const tok = await hs256({ sub: 'stalled', customer_id: 'c1', roles: ['admin'], tenant_id: 'T' });
+  const ws = await connect(node, tok);
+  t.after(() => ws.terminate());
+  await ws.subscribe('customer_id:c1:call:*');
+  ws.ws._socket.pause();
+  const req = http.get({ host: node.address, port: node.port, path: '/api/events/stream',
+    headers: { authorization: `Bearer ${tok}` } });
+  t.after(() => req.destroy());
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no SSE answer within 5 s')), 5000);
+    req.on('response', (res) => { clearTimeout(timer); res.pause(); resolve(); });
+    req.on('error', reject);
+  });
+  // 3 KB broadcast events until both are counted as slow consumers (bounded)
+  let counted = false;
+  for (let i = 0; i < 2000 && !counted; i++) {
+    const evs = Array.from({ length: 5 }, () => ({ topic: 'customer_id:c1:call:x', event_type: 'call.x',
+      broadcast: true, audience: { tenant_id: 'T' }, data: { p: 'x'.repeat(3000) } }));
+    await publishBatch(node, evs);
+    if (i % 10 === 0) counted = (await metrics(node)).herald_slow_consumer_closes_total >= 2;
+  }
+  assert.ok(counted, 'both clients counted as slow consumers');
+  const t0 = Date.now();
+  await waitFor(async () => {
+    const m = await metrics(node);
+    return m.herald_connections === 0 && m.herald_sse_connections === 0 ? m : null;
+  }, { timeoutMs: 5000, intervalMs: 100, message: 'the stalled WebSocket and SSE stream to be released' });
+  const spent = Date.now() - t0;
+  assert.ok(spent < 4000, `released after ${spent} ms (close_timeout_ms 1000)`);
 });
