@@ -1,6 +1,7 @@
 #include "protocol/json_schema.hpp"
 
 #include "protocol/json_schema_internal.hpp"
+#include "protocol/json_util.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -422,6 +423,9 @@ compiled_schema::validate(const rapidjson::Value& instance,
 std::optional<schema_violation>
 compiled_schema::validate_json(std::string_view json,
                                std::string_view prefix) const {
+  auto fixed = guard_full_precision(json);
+  if (fixed)
+    json = *fixed;
   {
     auto in = impl_->acquire();
     char buffer[validation_buffer_bytes];

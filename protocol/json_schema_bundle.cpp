@@ -85,7 +85,83 @@ public:
         if (auto problem = target.norm->run(stringify(p)); !problem.empty())
           return problem;
     }
+    return ref_cycle();
+  }
+
+  /// A `$ref` that comes back to itself through nothing but `$ref`s and
+  /// the combinators RapidJSON expands as it builds the schema (`{"$ref":
+  /// "#"}`, `{"$ref":"#","type":"string"}`, `a` -> `b` -> `a`) makes
+  /// RapidJSON 1.1 recurse until the stack overflows (found by tests/fuzz,
+  /// json_schema_compile). A cycle through `properties`, `items` and the
+  /// like is a recursive schema, and fine. Empty when there is none.
+  std::string ref_cycle() const {
+    // Where each ref points, as a plain JSON pointer into its target.
+    std::vector<std::string> targets(refs_.size());
+    for (std::size_t i = 0; i < refs_.size(); ++i) {
+      pointer_t p(refs_[i].fragment.data(), refs_[i].fragment.size());
+      targets[i] = p.IsValid() ? stringify(p) : std::string{};
+    }
+    // i -> j: building i's target builds j's `$ref` at once.
+    auto leads = [&](std::size_t i, std::size_t j) {
+      auto& r = refs_[i];
+      auto& next = refs_[j];
+      return !r.any && !next.any && r.target == next.doc
+             && expanded_at_once(targets[i], next.location);
+    };
+    for (std::size_t start = 0; start < refs_.size(); ++start) {
+      std::vector<bool> seen(refs_.size(), false);
+      std::vector<std::size_t> todo{start};
+      while (!todo.empty()) {
+        auto i = todo.back();
+        todo.pop_back();
+        for (std::size_t j = 0; j < refs_.size(); ++j) {
+          if (!leads(i, j))
+            continue;
+          if (j == start)
+            return docs_[refs_[start].doc].name + ": " + refs_[start].location
+                   + "/$ref: "
+                   + json_quoted(refs_[start].uri + refs_[start].fragment)
+                   + " refers to itself without any keyword between";
+          if (!seen[j]) {
+            seen[j] = true;
+            todo.push_back(j);
+          }
+        }
+      }
+    }
     return {};
+  }
+
+  /// True when `location` is `target` or under it through `allOf`,
+  /// `anyOf`, `oneOf` (with an index) and `not` alone.
+  static bool expanded_at_once(const std::string& target,
+                               const std::string& location) {
+    if (location.compare(0, target.size(), target) != 0)
+      return false;
+    std::string_view rest{location};
+    rest.remove_prefix(target.size());
+    auto token = [&] {
+      rest.remove_prefix(1); // the '/'
+      auto t = rest.substr(0, rest.find('/'));
+      rest.remove_prefix(t.size());
+      return t;
+    };
+    while (!rest.empty()) {
+      if (rest[0] != '/')
+        return false;
+      auto t = token();
+      if (t == "not")
+        continue;
+      if (t != "allOf" && t != "anyOf" && t != "oneOf")
+        return false;
+      if (rest.empty())
+        return false;
+      auto index = token();
+      if (index.empty()
+          || index.find_first_not_of("0123456789") != std::string_view::npos)
+        return false;
+    }
+    return true;
   }
 
   /// Points every `$ref` into the merged document (external files go under

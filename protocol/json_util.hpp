@@ -7,6 +7,8 @@
 #include <rapidjson/writer.h>
 
 #include <cstddef>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace herald::protocol {
@@ -25,6 +27,25 @@ bool valid_utf8(std::string_view text);
 /// Writes `s` as a JSON string; each byte that is not part of a well-formed
 /// UTF-8 sequence becomes U+FFFD.
 void write_json_string(json_writer& w, std::string_view s);
+
+/// What RapidJSON 1.1 needs to parse `json` with kParseFullPrecisionFlag
+/// safely (found by tests/fuzz, tests/fuzz/README.md):
+/// - a number whose digits are all zeros reads as garbage when it has a
+///   large exponent or a long fraction (`{"x":0e100}` came out as
+///   `{"x":-1.99792e146}`: the zero significand reaches clz(0)); each zero
+///   with a fraction or an exponent is written `0.0` padded with spaces
+///   (the same value, a double as before);
+/// - a number beyond the doubles (`1111...1e308`) or below them
+///   (`4.4e-338`) makes it read outside its table of powers of ten; the
+///   first is made no JSON (an `x`), so the text is refused as not JSON,
+///   the second is written as a zero (what it rounds to);
+/// - significant digits `18446744073709551615` (2^64 - 1) followed by a
+///   digit of 5 or more overflow its significand to zero while rounding,
+///   and the number reads as garbage; that digit is written `4`, which
+///   reads as the same double.
+/// Returns the copy, of the same length, or nullopt when `json` needs
+/// neither. One scan; strings are skipped.
+std::optional<std::string> guard_full_precision(std::string_view json);
 
 /// `s` without leading and trailing ASCII whitespace (JavaScript's trim for
 /// the characters JSON values carry), as the seeds trim audience fields.

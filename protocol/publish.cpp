@@ -244,6 +244,9 @@ publish_result parse_object(const value_t& obj, int64_t timestamp_us) {
 
 std::optional<publish_error> parse_body(std::string_view body,
                                         rapidjson::Document& doc) {
+  auto fixed = guard_full_precision(body);
+  if (fixed)
+    body = *fixed;
   doc.Parse<parse_flags>(body.data(), body.size());
   if (doc.HasParseError())
     return invalid("body is not valid JSON");

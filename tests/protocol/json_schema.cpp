@@ -418,6 +418,64 @@ CAF_TEST(ref with sibling keywords) {
   violation(s, R"({"a":1})", "/a", "type");
 }
 
+// Found by tests/fuzz (json_schema): RapidJSON wants `$` percent-encoded
+// in a fragment, so `#/$defs/p` was refused as "not a valid JSON pointer".
+CAF_TEST(refs into defs of later drafts) {
+  auto s = compile(R"({"$schema":"https://json-schema.org/draft/2020-12/schema",
+    "$defs":{"p":{"type":"integer"},"a b":{"type":"string"}},
+    "properties":{"n":{"$ref":"#/$defs/p"},"s":{"$ref":"#/$defs/a%20b"},
+    "m":{"$ref":"#/$defs/p","minimum":3}}})");
+  valid(s, R"({"n":1,"s":"x","m":4})");
+  violation(s, R"({"n":"x"})", "/n", "type");
+  violation(s, R"({"s":1})", "/s", "type");
+  violation(s, R"({"m":2})", "/m", "minimum");
+  CAF_CHECK(contains(compile_error(R"({"$ref":"#/$defs/nope"})"),
+                     "points at nothing"));
+}
+
+// Found by tests/fuzz (json_schema_compile): patterns RapidJSON's regex
+// parser asserts on or reads past its stack with, or whose empty loops its
+// matcher recurses through until the stack overflows, and `$ref`s that make
+// RapidJSON recurse so.
+CAF_TEST(patterns and refs RapidJSON cannot build are refused) {
+  for (auto pattern :
+       {"^(a", "(a|b\xE6)*$", "b(^properti|)q$", "a|", "()", "{2}a", "^${2}",
+        "(*a)", "a\\u0000b", "(a*)*", "p$$**", "(a|b?)+", "(a*){1,}", "a{2"}) {
+    CAF_MESSAGE("pattern " << pattern);
+    auto err = compile_error(std::string{R"({"pattern":")"} + pattern
+                             + R"(","type":"string"})");
+    CAF_CHECK(contains(err, "/pattern: pattern"));
+  }
+  auto s = compile(R"({"pattern":"^(a|b)+[(|]?\\($","type":"string"})");
+  valid(s, R"("ab(")");
+  valid(s, R"("a|(")");
+  auto reps = compile(R"({"pattern":"^(a*){2}(ab?)+x?$","type":"string"})");
+  valid(reps, R"("aaabax")");
+  violation(reps, R"("b")", "", "pattern");
+  for (auto schema :
+       {R"({"$ref":""})", R"({"$ref":"#"})", R"({"$ref":"#","type":"string"})",
+        R"({"anyOf":[{"not":{"$ref":"#"}}]})",
+        R"({"definitions":{"a":{"$ref":"#/definitions/b"},)"
+        R"("b":{"$ref":"#/definitions/a"}},"$ref":"#/definitions/a"})"}) {
+    CAF_MESSAGE("schema " << schema);
+    CAF_CHECK(contains(compile_error(schema), "refers to itself"));
+  }
+  // Recursion through a keyword is a recursive schema, and fine.
+  auto tree = compile(R"({"type":"object","properties":{"kids":{"type":"array",
+    "items":{"$ref":"#"}},"n":{"type":"integer"}}})");
+  valid(tree, R"({"kids":[{"n":1,"kids":[{"n":2}]}]})");
+  violation(tree, R"({"kids":[{"kids":[{"n":"x"}]}]})", "/kids/0/kids/0/n",
+            "type");
+}
+
+// Found by tests/fuzz (publish, json_schema): full-precision parsing of
+// `0e100` gave garbage, so a zero could break `maximum`.
+CAF_TEST(zeros with exponents validate as zeros) {
+  auto s = compile(R"({"type":"array","items":{"maximum":0,"minimum":0}})");
+  valid(s, R"([0e100,0.000000000000000000000000000000000000000000e5,-0E+131])");
+  violation(s, R"([1e2])", "/0", "maximum");
+}
+
 // -- other keywords and paths
 // ---------------------------------------------------
 

@@ -329,3 +329,28 @@ CAF_TEST(response encoding) {
                   R"("message":"invalid topic"}]})");
   CAF_CHECK_EQUAL(encode_batch_results({}), R"({"results":[]})");
 }
+
+// Found by tests/fuzz (publish): RapidJSON 1.1's full-precision parse read
+// a zero with a large exponent or a long fraction as garbage (`0e100` came
+// out as -1.99792e146), and read outside its table of powers of ten for
+// numbers beyond or below the doubles (protocol/json_util.hpp).
+CAF_TEST(zeros and numbers out of range keep their value or are refused) {
+  auto zeros = std::string{"0."} + std::string(40, '0');
+  auto ev = accept(R"({"topic":"a:b","event_type":"x","data":{"a":0e100,)"
+                   R"("b":-0.0e22,"c":)"
+                   + zeros + R"(,"d":4.4e-338,"e":[0E+131],"f":0.0,"g":1.5}})");
+  CAF_CHECK_EQUAL(ev.data_json, R"({"a":0.0,"b":-0.0,"c":0.0,"d":0.0,)"
+                                R"("e":[0.0],"f":0.0,"g":1.5})");
+  CAF_CHECK_EQUAL(refusal(R"({"topic":"a:b","event_type":"x","data":{"a":)"
+                          + std::string(97, '1') + "e308}}"),
+                  "400 INVALID_MESSAGE");
+  // 2^64 - 1 in the significant digits, then 5 or more, rounded to zero.
+  ev = accept(R"({"topic":"a:b","event_type":"x","data":{"a":)"
+              R"(0.0000000001844674407370955161590}})");
+  CAF_CHECK_EQUAL(ev.data_json, R"({"a":1.844674407370955e-10})");
+  // A zero's string twin and JSON that was no JSON stay as they were.
+  ev = accept(R"({"topic":"a:b","event_type":"x","data":{"s":"0e100"}})");
+  CAF_CHECK_EQUAL(ev.data_json, R"({"s":"0e100"})");
+  for (auto bad : {"0e55'e", "[[[[0E44[[", "0e0e308", "0.e5", "00e5"})
+    CAF_CHECK_EQUAL(refusal(bad), "400 INVALID_MESSAGE");
+}
