@@ -203,11 +203,8 @@ std::string walk(const rapidjson::Value& object, const std::string& prefix,
   return {};
 }
 
-std::string load_file(const std::string& path, std::set<std::string>& given,
-                      settings& cfg) {
-  std::string text;
-  if (auto err = slurp(path, text); !err.empty())
-    return error_line(path + ": cannot read: " + err);
+std::string apply_text(std::string_view text, const std::string& path,
+                       std::set<std::string>& given, settings& cfg) {
   rapidjson::Document doc;
   doc.Parse<parse_flags>(text.data(), text.size());
   if (doc.HasParseError()) {
@@ -228,6 +225,14 @@ std::string load_file(const std::string& path, std::set<std::string>& given,
     return error_line(path + ": must hold one JSON object");
   std::set<std::string> seen;
   return walk(doc, "", "in " + path, seen, given, cfg);
+}
+
+std::string load_file(const std::string& path, std::set<std::string>& given,
+                      settings& cfg) {
+  std::string text;
+  if (auto err = slurp(path, text); !err.empty())
+    return error_line(path + ": cannot read: " + err);
+  return apply_text(text, path, given, cfg);
 }
 
 std::string apply_texts(const std::vector<text_value>& values,
@@ -394,6 +399,12 @@ load(const std::vector<std::string>& args,
   if (auto err = check_whole(cfg); !err.empty())
     return err;
   return inv;
+}
+
+std::string apply_file_text(std::string_view text, const std::string& name,
+                            settings& cfg) {
+  std::set<std::string> given;
+  return apply_text(text, name, given, cfg);
 }
 
 std::string usage() {

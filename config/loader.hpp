@@ -9,6 +9,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -31,6 +32,13 @@ struct invocation {
 std::variant<invocation, std::string>
 load(const std::vector<std::string>& args,
      const std::map<std::string, std::string>& env);
+
+/// Applies the text of a configuration file (one JSON object; comments and
+/// trailing commas allowed) over `cfg`, with the error lines load() gives
+/// for the file named `name`. Reads no other file: the RS256 public key and
+/// the bound schemas are read by load() alone. Returns empty on success.
+std::string apply_file_text(std::string_view text, const std::string& name,
+                            settings& cfg);
 
 /// The --help text: the flags, then every key with its type, default,
 /// environment variable and doc.

@@ -9,7 +9,8 @@ build_packages=(g++ cmake ninja-build libcaf-dev libboost-dev rapidjson-dev
   libsqlite3-dev libpq-dev # the stores (docs/stores.md)
   libreadline-dev) # herald-ctl's console
 test_packages=(chromium tmux curl iproute2 # iproute2: the cluster partition suite (ip netns)
-  postgresql) # the PostgreSQL store tests start a throwaway server
+  postgresql # the PostgreSQL store tests start a throwaway server
+  clang-14 libclang-rt-14-dev) # the fuzz smoke (scripts/fuzz.sh): libFuzzer
 
 want=("${build_packages[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_packages[@]}")

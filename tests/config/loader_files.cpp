@@ -236,4 +236,17 @@ CAF_TEST(the example file documents every key and passes check config) {
   }
 }
 
+// The file reader without a file (tests/fuzz's config target feeds it).
+CAF_TEST(file text applies as the file would) {
+  settings cfg;
+  CAF_CHECK_EQUAL(apply_file_text("// a node\n{\"listen\": {\"port\": 9000,},}",
+                                  "t.jsonc", cfg),
+                  "");
+  CAF_CHECK_EQUAL(cfg.listen.port, 9000u);
+  CAF_CHECK_EQUAL(apply_file_text(R"({"x": 1})", "t.jsonc", cfg),
+                  "config: x: unknown key (in t.jsonc)");
+  CAF_CHECK_EQUAL(apply_file_text("{\n  \"listen\": ", "t.jsonc", cfg),
+                  "config: t.jsonc: 2:13 Invalid value.");
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
