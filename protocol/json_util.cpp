@@ -34,9 +34,7 @@ std::size_t utf8_sequence(const unsigned char* p, std::size_t n) {
   return len;
 }
 
-bool valid_utf8(std::string_view text) {
-  auto p = reinterpret_cast<const unsigned char*>(text.data());
-  std::size_t n = text.size();
+utf8_scan scan_utf8(const unsigned char* p, std::size_t n, std::size_t& tail) {
   std::size_t i = 0;
   while (i < n) {
     if (i + 8 <= n) {
@@ -47,12 +45,50 @@ bool valid_utf8(std::string_view text) {
         continue;
       }
     }
-    auto len = utf8_sequence(p + i, n - i);
-    if (len == 0)
-      return false;
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    unsigned char lo = 0x80, hi = 0xBF; // range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0)
+        lo = 0xA0; // overlong
+      else if (c == 0xED)
+        hi = 0x9F; // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0)
+        lo = 0x90; // overlong
+      else if (c == 0xF4)
+        hi = 0x8F; // above U+10FFFF
+    } else {
+      return utf8_scan::bad;
+    }
+    for (std::size_t k = 1; k < len; ++k) {
+      if (i + k >= n) {
+        tail = i;
+        return utf8_scan::incomplete;
+      }
+      unsigned char b = p[i + k];
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF))
+        return utf8_scan::bad;
+    }
     i += len;
   }
-  return true;
+  tail = n;
+  return utf8_scan::whole;
+}
+
+bool valid_utf8(std::string_view text) {
+  std::size_t tail;
+  return scan_utf8(reinterpret_cast<const unsigned char*>(text.data()),
+                   text.size(), tail)
+         == utf8_scan::whole;
 }
 
 void write_json_string(json_writer& w, std::string_view s) {

@@ -20,8 +20,17 @@ using json_writer = rapidjson::Writer<rapidjson::StringBuffer>;
 /// the number of bytes available at `p` (at least 1).
 std::size_t utf8_sequence(const unsigned char* p, std::size_t n);
 
-/// True when `text` is well-formed UTF-8. ASCII runs cost a word compare
-/// per eight bytes.
+enum class utf8_scan { whole, incomplete, bad };
+
+/// Checks [p, p + n) from the start of a code point: `whole` when it is
+/// UTF-8, `incomplete` when it is UTF-8 up to a code point cut at the end
+/// (`tail` is where that code point starts: the WebSocket reader checks
+/// fragments as they come), `bad` when no further bytes could make it
+/// UTF-8. RFC 3629's rules, as utf8_sequence. ASCII runs cost a word
+/// compare per eight bytes.
+utf8_scan scan_utf8(const unsigned char* p, std::size_t n, std::size_t& tail);
+
+/// True when `text` is well-formed UTF-8 (scan_utf8 says `whole`).
 bool valid_utf8(std::string_view text);
 
 /// Writes `s` as a JSON string; each byte that is not part of a well-formed

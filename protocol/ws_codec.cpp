@@ -30,63 +30,6 @@ void put_header(std::string& out, opcode op, std::size_t length) {
   }
 }
 
-enum class utf8_scan { whole, incomplete, bad };
-
-// Checks [p, p + n) from the start of a code point: `whole` when it is
-// UTF-8, `incomplete` when it is UTF-8 up to a code point cut at the end
-// (`tail` is where that code point starts), `bad` when no further bytes
-// could make it UTF-8. Same rules as json_util's valid_utf8 (no overlongs,
-// no surrogates, nothing above U+10FFFF).
-utf8_scan scan_utf8(const unsigned char* p, std::size_t n, std::size_t& tail) {
-  std::size_t i = 0;
-  while (i < n) {
-    if (i + 8 <= n) {
-      uint64_t word;
-      std::memcpy(&word, p + i, 8);
-      if ((word & 0x8080808080808080ull) == 0) {
-        i += 8;
-        continue;
-      }
-    }
-    unsigned char c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    unsigned char lo = 0x80, hi = 0xBF; // range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0)
-        lo = 0xA0; // overlong
-      else if (c == 0xED)
-        hi = 0x9F; // surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0)
-        lo = 0x90; // overlong
-      else if (c == 0xF4)
-        hi = 0x8F; // above U+10FFFF
-    } else {
-      return utf8_scan::bad;
-    }
-    for (std::size_t k = 1; k < len; ++k) {
-      if (i + k >= n) {
-        tail = i;
-        return utf8_scan::incomplete;
-      }
-      unsigned char b = p[i + k];
-      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF))
-        return utf8_scan::bad;
-    }
-    i += len;
-  }
-  tail = n;
-  return utf8_scan::whole;
-}
-
 } // namespace
 
 std::string encode_frame(opcode op, std::string_view payload) {
