@@ -3,8 +3,10 @@
 // The byte stream under a WebSocket or SSE session: plain TCP or TLS
 // (docs/tls.md). The sessions keep one logic and talk to this interface;
 // its cost over using the socket directly is one indirect call per read
-// and per write (and the std::function the read loop carries, made once
-// per session, small enough to need no allocation). The plain transport
+// and per write, plus the std::function each carries: the read loop's is
+// made once per session and moved along; a write's is made per write (a
+// heap allocation, since it holds a shared_ptr: once per batch of frames,
+// never per frame or per subscriber). The plain transport
 // reads as the sessions always did: it waits for readability and reads
 // into a per-thread buffer, so an idle plain session holds no read buffer;
 // the TLS one reads into a small buffer of its own (the SSL object may
