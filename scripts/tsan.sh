@@ -15,6 +15,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out="${HERALD_TSAN_DIR:-$here/build-tsan}"
 caf="$out/caf"
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
 "$here/scripts/deps.sh" --test
 
 fetch_caf_source() {
@@ -22,14 +24,14 @@ fetch_caf_source() {
   cd "$caf/src"
   if ! apt-cache showsrc actor-framework 2>/dev/null | grep -q '^Package:'; then
     echo "tsan: adding Debian's source index (deb-src) to apt"
-    cat >/etc/apt/sources.list.d/herald-debian-src.sources <<'EOF'
+    $sudo tee /etc/apt/sources.list.d/herald-debian-src.sources >/dev/null <<'EOF'
 Types: deb-src
 URIs: http://deb.debian.org/debian
 Suites: bookworm
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
-    apt-get update -qq
+    $sudo apt-get update -qq
   fi
   # Only the upstream tarball is built (not Debian's packaging), so a
   # mirror that lacks the .debian.tar.xz is no reason to stop.
