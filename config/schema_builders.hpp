@@ -206,6 +206,9 @@ inline key_spec boolean(std::string_view name, locator at,
 /// listen.plain and listen.tls.* (schema_tls.cpp, docs/tls.md).
 void add_tls_keys(std::vector<key_spec>& t);
 
+/// limits.* (schema_limits.cpp, docs/limits.md).
+void add_limit_keys(std::vector<key_spec>& t);
+
 /// The cluster.* keys (schema_cluster.cpp).
 void add_cluster_keys(std::vector<key_spec>& t);
 
