@@ -1,7 +1,6 @@
 #include "actors/inspector_local.hpp"
 
 #include "actors/clock.hpp"
-#include "actors/health_json.hpp"
 #include "protocol/json_util.hpp"
 #include "protocol/version.hpp"
 
@@ -21,14 +20,6 @@ namespace {
 
 int64_t now_ms() {
   return now_us() / 1000;
-}
-
-template <class F>
-std::string encode(F&& write) {
-  rapidjson::StringBuffer buf;
-  json_writer w{buf};
-  write(w);
-  return {buf.GetString(), buf.GetSize()};
 }
 
 // A connection's one-line state: its endpoint and how much it holds.
@@ -133,7 +124,7 @@ std::string page_of(const node_context& ctx, std::vector<actor_row>& rows,
   std::partial_sort(rows.begin(), rows.begin() + static_cast<long>(keep),
                     rows.end(), cmp);
   auto now = now_ms();
-  return encode([&](json_writer& w) {
+  return protocol::write_json([&](json_writer& w) {
     w.StartObject();
     w.Key("node");
     write_json_string(w, ctx.settings.node_name);
@@ -174,7 +165,7 @@ void write_identity(json_writer& w, const protocol::identity& who) {
 } // namespace
 
 std::string error_answer(const char* code, const std::string& message) {
-  return encode([&](json_writer& w) {
+  return protocol::write_json([&](json_writer& w) {
     w.StartObject();
     w.Key("code");
     w.String(code);
@@ -213,7 +204,7 @@ std::string summary(const node_context& ctx, const maintenance_state& m) {
     ++kinds[to_string(r.kind)];
   auto cluster = ctx.cluster.get();
   auto now = now_ms();
-  return encode([&](json_writer& w) {
+  return protocol::write_json([&](json_writer& w) {
     w.StartObject();
     w.Key("node");
     write_json_string(w, ctx.settings.node_name);
@@ -293,9 +284,10 @@ std::string actor_detail(const node_context& ctx, uint64_t id) {
   // Only the children: a connection's detail copies no other row.
   auto children = ctx.registry.children_of(id);
   auto now = now_ms();
-  return encode([&](json_writer& w) {
+  return protocol::write_json([&](json_writer& w) {
     // The row's members, then the detail and the children.
-    auto text = encode([&](json_writer& rw) { write_row(rw, ctx, *row, now); });
+    auto text = protocol::write_json(
+        [&](json_writer& rw) { write_row(rw, ctx, *row, now); });
     rapidjson::Document doc;
     doc.Parse(text.data(), text.size());
     w.StartObject();
@@ -394,7 +386,7 @@ std::string tree(const node_context& ctx) {
     w.EndArray();
     w.EndObject();
   };
-  return encode([&](json_writer& w) {
+  return protocol::write_json([&](json_writer& w) {
     w.StartObject();
     w.Key("node");
     write_json_string(w, ctx.settings.node_name);
@@ -430,7 +422,7 @@ std::string stop(node_context& ctx, uint64_t id, const std::string& reason) {
   case result::stopped:
     break;
   }
-  return encode([&](json_writer& w) {
+  return protocol::write_json([&](json_writer& w) {
     w.StartObject();
     w.Key("node");
     write_json_string(w, ctx.settings.node_name);
@@ -440,106 +432,6 @@ std::string stop(node_context& ctx, uint64_t id, const std::string& reason) {
     w.Bool(true);
     w.EndObject();
   });
-}
-
-std::string services(const node_context& ctx,
-                     const std::vector<service_status>& all) {
-  auto layers = summarize_layers(all);
-  return encode([&](json_writer& w) {
-    w.StartObject();
-    w.Key("node");
-    write_json_string(w, ctx.settings.node_name);
-    w.Key("items");
-    w.StartArray();
-    for (auto& s : all) {
-      auto text = encode_service(s);
-      rapidjson::Document doc;
-      doc.Parse(text.data(), text.size());
-      w.StartObject();
-      w.Key("node");
-      write_json_string(w, ctx.settings.node_name);
-      w.Key("name");
-      write_json_string(w, s.name);
-      for (auto& m : doc.GetObject()) {
-        w.Key(m.name.GetString(), m.name.GetStringLength());
-        m.value.Accept(w);
-      }
-      w.EndObject();
-    }
-    w.EndArray();
-    w.Key("layers");
-    w.StartArray();
-    for (auto& l : layers) {
-      auto text = encode_layer(l);
-      rapidjson::Document doc;
-      doc.Parse(text.data(), text.size());
-      w.StartObject();
-      w.Key("node");
-      write_json_string(w, ctx.settings.node_name);
-      for (auto& m : doc.GetObject()) {
-        if (std::string_view{m.name.GetString()} == "node")
-          continue;
-        w.Key(m.name.GetString(), m.name.GetStringLength());
-        m.value.Accept(w);
-      }
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-  });
-}
-
-std::string maintenance(const node_context& ctx, const maintenance_state& m) {
-  return encode([&](json_writer& w) {
-    w.StartObject();
-    w.Key("node");
-    write_json_string(w, ctx.settings.node_name);
-    w.Key("on");
-    w.Bool(m.on);
-    w.Key("enabled");
-    w.Bool(m.on);
-    w.Key("message");
-    write_json_string(w, m.message);
-    w.Key("expected_end");
-    write_json_string(w, m.expected_end);
-    w.Key("set_by");
-    write_json_string(w, m.set_by);
-    w.Key("since_ms");
-    w.Int64(m.since_us / 1000);
-    w.EndObject();
-  });
-}
-
-std::variant<maintenance_state, std::string>
-parse_maintenance(const std::string& body, const std::string& who) {
-  rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject())
-    return std::string{"the body must be a JSON object such as "
-                       "{\"on\":true,\"message\":\"upgrading\"}"};
-  maintenance_state m;
-  m.set_by = who;
-  auto on = doc.FindMember("on");
-  if (on == doc.MemberEnd())
-    on = doc.FindMember("enabled");
-  if (on == doc.MemberEnd() || !on->value.IsBool())
-    return std::string{"'on' must be true or false"};
-  m.on = on->value.GetBool();
-  if (auto it = doc.FindMember("message"); it != doc.MemberEnd()) {
-    if (!it->value.IsString() || it->value.GetStringLength() > 500
-        || !protocol::valid_utf8(
-            {it->value.GetString(), it->value.GetStringLength()}))
-      return std::string{"'message' must be a string of at most 500 bytes"};
-    m.message = it->value.GetString();
-  }
-  if (auto it = doc.FindMember("expected_end");
-      it != doc.MemberEnd() && !it->value.IsNull()) {
-    if (!it->value.IsString() || !iso8601_utc(it->value.GetString()))
-      return std::string{"'expected_end' must be an ISO-8601 UTC time such "
-                         "as 2026-11-23T18:00:00Z"};
-    m.expected_end = it->value.GetString();
-  }
-  return m;
 }
 
 } // namespace herald::actors::inspect

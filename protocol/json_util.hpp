@@ -33,6 +33,15 @@ utf8_scan scan_utf8(const unsigned char* p, std::size_t n, std::size_t& tail);
 /// True when `text` is well-formed UTF-8 (scan_utf8 says `whole`).
 bool valid_utf8(std::string_view text);
 
+/// The JSON text that `write(json_writer&)` writes.
+template <class F>
+std::string write_json(F&& write) {
+  rapidjson::StringBuffer buf;
+  json_writer w{buf};
+  write(w);
+  return {buf.GetString(), buf.GetSize()};
+}
+
 /// Writes `s` as a JSON string; each byte that is not part of a well-formed
 /// UTF-8 sequence becomes U+FFFD.
 void write_json_string(json_writer& w, std::string_view s);
