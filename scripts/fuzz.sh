@@ -55,9 +55,9 @@ fi
 ((do_run)) || exit 0
 
 mkdir -p "$build/crashes" "$build/logs"
-# UBSan is built recoverable (tests/fuzz/ubsan.supp passes over RapidJSON's
+# UBSan is built recoverable (tests/ubsan.supp passes over RapidJSON's
 # own); everything else it finds stops the run as a finding.
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$here/tests/fuzz/ubsan.supp${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$here/tests/ubsan.supp${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 failed=()
 for t in "${targets[@]}"; do
   bin="$build/tests/fuzz/herald_fuzz_$t"
