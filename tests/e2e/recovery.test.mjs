@@ -431,7 +431,13 @@ describe('history in /metrics', () => {
     const run = uniq();
     const since = await lastPos(n, 'customer_id:c1:call:*', 'customer_id:c1:call:mx', run);
     await publishRange(n, 'customer_id:c1:call:mx', run, 0, 9);
-    const m1 = await metrics(n);
+    // A 202 means the router has the events, not that the topic actors
+    // have written them to history yet; the gauge gets there within a
+    // moment (CI on a busy machine read it at 1 of 10).
+    const m1 = await waitFor(async () => {
+      const m = await metrics(n);
+      return m.herald_history_events >= 10 ? m : null;
+    }, { message: 'herald_history_events to reach 10' });
     assert.equal(m1.herald_history_events, 10);
     assert.ok(m1.herald_history_bytes > 10 * 100, `herald_history_bytes ${m1.herald_history_bytes}`);
     assert.equal(m1.herald_history_evicted_total, 0);
