@@ -8,10 +8,10 @@
 #include "actors/channel.hpp"
 #include "net/handlers.hpp"
 #include "net/log.hpp"
+#include "net/request_checks.hpp"
 #include "net/sse_session.hpp"
 #include "net/ws_session.hpp"
 
-#include "protocol/sse.hpp"
 #include "protocol/ws_codec.hpp"
 
 #include <ctime>
@@ -21,49 +21,12 @@ namespace herald::net {
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-namespace {
-
-// The handshake checks of RFC 6455 §4.2.1 that Beast's is_upgrade leaves:
-// version 13 and a key of 16 base64-encoded bytes.
-struct handshake_refusal {
-  http::status status;
-  std::string reason;
-};
-
-// RFC 6455 §4.2.1's checks of the opening handshake the Beast parser does
-// not make (docs/websocket.md). A version other than 13 is 426, so that a
-// client that speaks another one learns which (§4.4).
-std::optional<handshake_refusal> handshake_problem(const request& req) {
-  if (req[http::field::host].empty())
-    return handshake_refusal{http::status::bad_request,
-                             "a WebSocket handshake needs a Host header"};
-  auto version = req[http::field::sec_websocket_version];
-  if (version.empty())
-    return handshake_refusal{http::status::bad_request,
-                             "Sec-WebSocket-Version must be 13"};
-  if (version != "13")
-    return handshake_refusal{http::status::upgrade_required,
-                             "Sec-WebSocket-Version must be 13"};
-  auto key = req[http::field::sec_websocket_key];
-  if (!protocol::ws::valid_client_key({key.data(), key.size()}))
-    return handshake_refusal{
-        http::status::bad_request,
-        "Sec-WebSocket-Key must be 16 base64-encoded bytes"};
-  return std::nullopt;
-}
-
-} // namespace
-
 std::variant<protocol::identity, std::string>
 http_session::authenticate(const request& req, const char* what) {
   // PROTOCOL §3: the header, or `?token=` for browsers.
-  std::optional<std::string> token;
-  if (auto header = bearer(req))
-    token = std::string{*header};
-  else
-    token = query_param({req.target().data(), req.target().size()}, "token");
+  auto token = credential(req);
   std::string why = "missing token";
-  if (token && !token->empty()) {
+  if (token) {
     auto verdict = ctx_->verifier.verify(*token, std::time(nullptr));
     if (std::holds_alternative<protocol::identity>(verdict))
       return verdict;
@@ -96,10 +59,7 @@ http_session::admit_upgrade(request& req, const char* what,
   }
   // A public endpoint takes clients without a token; a token it is given
   // must still be good.
-  if (identity_optional && !bearer(req)
-      && query_param({req.target().data(), req.target().size()}, "token")
-             .value_or("")
-             .empty())
+  if (identity_optional && !credential(req))
     return protocol::identity{};
   // A missing or bad token is answered 401 before upgrading.
   auto verdict = authenticate(req, what);
@@ -206,25 +166,16 @@ void http_session::stream_events(request req) {
     ctx_->node->metrics.auth_failures.fetch_add(1, std::memory_order_relaxed);
     return refuse_unauthorized(std::move(req), "token lacks sub or tenant_id");
   }
-  std::string_view target{req.target().data(), req.target().size()};
+  auto read = read_sse_parameters(req);
+  if (auto* why = std::get_if<std::string>(&read)) {
+    req.keep_alive(false);
+    return send(
+        make_error(req, http::status::bad_request, "INVALID_MESSAGE", *why));
+  }
+  auto& params = std::get<sse_parameters>(read);
   actors::sse_options opts;
-  opts.patterns = query_params(target, "pattern");
-  for (auto& p : opts.patterns)
-    if (!protocol::sse::valid_event_type_pattern(p)) {
-      req.keep_alive(false);
-      return send(make_error(
-          req, http::status::bad_request, "INVALID_MESSAGE",
-          "pattern \"" + p
-              + "\": dot-separated parts of [A-Za-z0-9_-], each possibly a "
-                "whole *"));
-    }
-  // EventSource sends the last `id:` it saw when it reconnects; clients
-  // that cannot set headers may pass it as ?last_event_id=.
-  auto last = req["Last-Event-ID"];
-  if (!last.empty())
-    opts.last_event_id = std::string{last.data(), last.size()};
-  else
-    opts.last_event_id = query_param(target, "last_event_id");
+  opts.patterns = std::move(params.patterns);
+  opts.last_event_id = std::move(params.last_event_id);
   hand_over<sse_session>(ctx_, std::move(who), std::move(opts))->start();
 }
 
