@@ -85,7 +85,12 @@ public:
         if (auto problem = target.norm->run(stringify(p)); !problem.empty())
           return problem;
     }
-    return ref_cycle();
+    if (auto problem = ref_cycle(); !problem.empty())
+      return problem;
+    for (auto& d : docs_)
+      if (auto problem = d.norm->check_compiled_everywhere(); !problem.empty())
+        return problem;
+    return {};
   }
 
   /// A `$ref` that comes back to itself through nothing but `$ref`s and

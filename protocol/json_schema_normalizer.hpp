@@ -131,6 +131,26 @@ public:
     return {};
   }
 
+  /// Checks what RapidJSON 1.1 compiles in every object of the document,
+  /// wherever it stands: its GenericSchemaDocument makes a schema of every
+  /// object it finds (CreateSchemaRecursive), under unknown keywords and in
+  /// enum or example data too, where run() does not look. Each such
+  /// object's string `pattern` and `patternProperties` names go to
+  /// RapidJSON's regex, a `patternProperties` that is not an object is read
+  /// as one, and a local `$ref` is followed with no check for cycles or
+  /// for a target that is not an object. So patterns are checked as
+  /// run() checks them, and a `$ref` where no schema stands is refused.
+  /// Found by tests/fuzz (json_schema_compile): a pattern with a byte that
+  /// is not UTF-8 under a misspelled `properties` broke the regex builder;
+  /// `{"x":{"$ref":"#/x"}}` overflowed the stack. Run it after every `$ref`
+  /// target was normalized. Empty when all is well, else
+  /// `<name>: <pointer>: <problem>`.
+  std::string check_compiled_everywhere() {
+    if (!compiled_everywhere(doc_, ""))
+      return error_;
+    return {};
+  }
+
   /// True when the value was normalized already.
   bool visited(const value_t* v) const { return visited_.count(v) != 0; }
 
@@ -321,6 +341,39 @@ private:
       v.SetUint(static_cast<unsigned>(v.GetDouble()));
     if (!v.IsUint())
       return fail_at(at + "/" + key, "must be a non-negative integer");
+    return true;
+  }
+
+  bool compiled_everywhere(const value_t& v, const std::string& at) {
+    if (v.IsArray()) {
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i)
+        if (!compiled_everywhere(v[i], at + "/" + std::to_string(i)))
+          return false;
+      return true;
+    }
+    if (!v.IsObject())
+      return true;
+    if (v.HasMember("$ref") && !visited(&v))
+      return fail_at(at + "/$ref",
+                     "a $ref where no schema stands (under an unknown "
+                     "keyword, or in enum, const, default or examples "
+                     "data) is refused: RapidJSON would follow it unchecked");
+    if (auto it = v.FindMember("pattern");
+        it != v.MemberEnd() && it->value.IsString()
+        && !check_regex(at + "/pattern", it->value))
+      return false;
+    if (auto it = v.FindMember("patternProperties"); it != v.MemberEnd()) {
+      if (!it->value.IsObject())
+        return fail_at(at + "/patternProperties", "must be an object");
+      for (auto& m : it->value.GetObject())
+        if (!check_regex(at + "/patternProperties/"
+                             + escape_token(view(m.name)),
+                         m.name))
+          return false;
+    }
+    for (auto& m : v.GetObject())
+      if (!compiled_everywhere(m.value, at + "/" + escape_token(view(m.name))))
+        return false;
     return true;
   }
 

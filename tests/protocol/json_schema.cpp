@@ -468,6 +468,42 @@ CAF_TEST(patterns and refs RapidJSON cannot build are refused) {
             "type");
 }
 
+// Found by tests/fuzz (json_schema_compile, 2026-12-07): RapidJSON makes a
+// schema of every object in the document, under unknown keywords too, and
+// compiles its pattern; a pattern it cannot build there broke it as one
+// under `properties` did.
+CAF_TEST(patterns under unknown keywords are checked as well) {
+  for (auto schema : {"{\"propeetirs\":{\"pattern\":\"^(ad\xA0"
+                      "d*)*$\"},\"type\":\"string\"}",
+                      R"({"x-notes":[{"deep":{"pattern":"(a*)*"}}]})",
+                      R"({"x-notes":{"patternProperties":{"^(a":{}}}})"}) {
+    CAF_MESSAGE("schema " << schema);
+    CAF_CHECK(contains(compile_error(schema), "pattern"));
+  }
+  CAF_CHECK(contains(compile_error(R"({"x-notes":{"patternProperties":5}})"),
+                     "/x-notes/patternProperties: must be an object"));
+  // RapidJSON follows a local $ref in any object, with no cycle check and
+  // no check that it points at an object: refused where no schema stands.
+  for (auto schema : {R"({"foo":{"$ref":"#/foo"}})",
+                      R"({"x":{"a":{"$ref":"#/x/b"},"b":{"$ref":"#/x/a"}}})",
+                      R"({"x":{"$ref":"#/type"},"type":"string"})",
+                      R"({"enum":[{"$ref":"#"}]})"}) {
+    CAF_MESSAGE("schema " << schema);
+    CAF_CHECK(contains(compile_error(schema), "a $ref where no schema stands"));
+  }
+  // A $ref into a library kept under an unknown keyword is a schema
+  // position, and so is the one it leads to.
+  auto lib = compile(R"({"$ref":"#/x-lib/a","x-lib":{"a":{"$ref":"#/x-lib/b"},
+    "b":{"type":"string","pattern":"^[a-z]+$"}}})");
+  valid(lib, R"("abc")");
+  violation(lib, R"("ABC")", "", "pattern");
+  // A good pattern anywhere, and a pattern that is not a string where
+  // RapidJSON does not read it as one, still compile.
+  auto s = compile(R"({"type":"string","x-notes":{"pattern":"^[a-z]+$",
+    "examples":[{"pattern":7}]}})");
+  valid(s, R"("anything")");
+}
+
 // Found by tests/fuzz (publish, json_schema): full-precision parsing of
 // `0e100` gave garbage, so a zero could break `maximum`.
 CAF_TEST(zeros with exponents validate as zeros) {
