@@ -139,8 +139,9 @@ public:
   /// object's string `pattern` and `patternProperties` names go to
   /// RapidJSON's regex, a `patternProperties` that is not an object is read
   /// as one, and a local `$ref` is followed with no check for cycles or
-  /// for a target that is not an object. So patterns are checked as
-  /// run() checks them, and a `$ref` where no schema stands is refused.
+  /// for a target that is not an object. So every pattern is checked
+  /// here (run() leaves them to this), and a `$ref` where no schema
+  /// stands is refused.
   /// Found by tests/fuzz (json_schema_compile): a pattern with a byte that
   /// is not UTF-8 under a misspelled `properties` broke the regex builder;
   /// `{"x":{"$ref":"#/x"}}` overflowed the stack. Run it after every `$ref`
@@ -251,7 +252,7 @@ private:
   }
 
   bool subschemas_in_object(value_t& obj, const char* key,
-                            const std::string& at, bool regex_keys) {
+                            const std::string& at) {
     auto it = obj.FindMember(key);
     if (it == obj.MemberEnd())
       return true;
@@ -259,8 +260,6 @@ private:
       return fail_at(at + "/" + key, "must be an object");
     for (auto& m : it->value.GetObject()) {
       auto where = at + "/" + key + "/" + escape_token(view(m.name));
-      if (regex_keys && !check_regex(where, m.name))
-        return false;
       if (!schema(m.value, where))
         return false;
     }
@@ -415,12 +414,11 @@ private:
     if (auto it = v.FindMember("uniqueItems");
         it != v.MemberEnd() && !it->value.IsBool())
       return fail_at(at + "/uniqueItems", "must be a boolean");
-    if (auto it = v.FindMember("pattern"); it != v.MemberEnd()) {
-      if (!it->value.IsString())
-        return fail_at(at + "/pattern", "must be a string");
-      if (!check_regex(at + "/pattern", it->value))
-        return false;
-    }
+    // What RapidJSON's regex can run is checked in every object by
+    // check_compiled_everywhere, schema positions or not.
+    if (auto it = v.FindMember("pattern");
+        it != v.MemberEnd() && !it->value.IsString())
+      return fail_at(at + "/pattern", "must be a string");
     if (!exclusive_bound(v, "exclusiveMinimum", "minimum", at)
         || !exclusive_bound(v, "exclusiveMaximum", "maximum", at))
       return false;
@@ -438,10 +436,10 @@ private:
     }
     if (!handle_ref(v, at))
       return false;
-    if (!subschemas_in_object(v, "properties", at, false)
-        || !subschemas_in_object(v, "patternProperties", at, true)
-        || !subschemas_in_object(v, "definitions", at, false)
-        || !subschemas_in_object(v, "$defs", at, false))
+    if (!subschemas_in_object(v, "properties", at)
+        || !subschemas_in_object(v, "patternProperties", at)
+        || !subschemas_in_object(v, "definitions", at)
+        || !subschemas_in_object(v, "$defs", at))
       return false;
     if (auto it = v.FindMember("dependencies"); it != v.MemberEnd()) {
       if (!it->value.IsObject())
