@@ -1,7 +1,7 @@
 #define CAF_SUITE protocol.json_schema
 #include <caf/test/unit_test.hpp>
 
-#include "protocol/json_schema.hpp"
+#include "json_schema_helpers.hpp"
 
 #include <rapidjson/document.h>
 
@@ -15,121 +15,7 @@
 #include <vector>
 
 using namespace herald::protocol;
-
-namespace fs = std::filesystem;
-
-namespace {
-
-fs::path repo_root() {
-  // tests/protocol/json_schema.cpp -> the repository.
-  return fs::path(__FILE__).parent_path().parent_path().parent_path();
-}
-
-std::string seed_path() {
-  return (repo_root() / "config" / "schemas" / "websocket-event.schema.json")
-      .string();
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-schema_ptr seed() {
-  static schema_ptr s = [] {
-    auto r = load_schema(seed_path());
-    if (auto err = std::get_if<std::string>(&r))
-      CAF_FAIL("seed schema does not load: " << *err);
-    return std::get<schema_ptr>(r);
-  }();
-  return s;
-}
-
-schema_ptr compile(const std::string& json, const std::string& dir = {}) {
-  auto r = compile_schema(json, dir, "test.json");
-  if (auto err = std::get_if<std::string>(&r))
-    CAF_FAIL("schema does not compile: " << *err);
-  return std::get<schema_ptr>(r);
-}
-
-/// The load error of `json`, or "" when it compiles.
-std::string compile_error(const std::string& json) {
-  auto r = compile_schema(json, {}, "test.json");
-  auto err = std::get_if<std::string>(&r);
-  return err ? *err : std::string{};
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
-
-/// A valid envelope frame with `data` and more members spliced in.
-std::string frame(const std::string& data, const std::string& more = {}) {
-  return R"({"event_type":"notification","event_id":"0b7e4c1e-4f43-4a39-9d7d-)"
-         R"(1f3b8f6c2a10","timestamp":"2024-01-15T10:30:05.000000Z")"
-         + more + R"(,"data":)" + data + "}";
-}
-
-const std::string note = R"({"title":"Hello","message":"World"})";
-
-/// Validates `json` both ways (text and DOM) and checks they agree.
-std::optional<schema_violation> check(const schema_ptr& s,
-                                      const std::string& json) {
-  auto by_text = s->validate_json(json);
-  rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  CAF_REQUIRE(!doc.HasParseError());
-  auto by_dom = s->validate(doc);
-  CAF_CHECK_EQUAL(by_text.has_value(), by_dom.has_value());
-  if (by_text && by_dom) {
-    CAF_CHECK_EQUAL(by_text->path, by_dom->path);
-    CAF_CHECK_EQUAL(by_text->keyword, by_dom->keyword);
-    CAF_CHECK_EQUAL(by_text->message, by_dom->message);
-  }
-  return by_text;
-}
-
-/// Expects a violation at `path` by `keyword`; returns its message.
-std::string violation(const schema_ptr& s, const std::string& json,
-                      const std::string& path, const std::string& keyword) {
-  auto v = check(s, json);
-  if (!v) {
-    CAF_ERROR("accepted: " << json);
-    return {};
-  }
-  CAF_CHECK_EQUAL(v->path, path);
-  CAF_CHECK_EQUAL(v->keyword, keyword);
-  // The message names the path.
-  auto shown = path.empty() ? std::string{"(root)"} : path;
-  CAF_CHECK(v->message.compare(0, shown.size() + 2, shown + ": ") == 0);
-  return v->message;
-}
-
-void valid(const schema_ptr& s, const std::string& json) {
-  if (auto v = check(s, json))
-    CAF_ERROR("refused: " << v->message << " in " << json);
-}
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "herald-schema-XXXXXX");
-    if (mkdtemp(tmpl.data()) == nullptr)
-      CAF_FAIL("mkdtemp failed");
-    path = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) {
-    std::ofstream out(path / name, std::ios::binary);
-    out << text;
-    return (path / name).string();
-  }
-};
-
-} // namespace
+using namespace herald::protocol::schema_testing;
 
 // -- the seed: websocket-event.schema.json ------------------------------------
 
@@ -331,47 +217,6 @@ CAF_TEST(a ref to the own id of the schema is local) {
   violation(s, R"({"a":"x"})", "/a", "type");
 }
 
-// -- load errors
-// ---------------------------------------------------------------
-
-CAF_TEST(files that cannot be read or parsed) {
-  auto r = load_schema("/nonexistent/dir/s.json");
-  CAF_REQUIRE(std::holds_alternative<std::string>(r));
-  CAF_CHECK_EQUAL(std::get<std::string>(r),
-                  "cannot read /nonexistent/dir/s.json: No such file or "
-                  "directory");
-  CAF_CHECK_EQUAL(compile_error("{\n  \"type\": }"),
-                  "test.json: 2:11 Invalid value.");
-  CAF_CHECK_EQUAL(compile_error("[1]"),
-                  "test.json: a schema must be an object or a boolean");
-}
-
-CAF_TEST(what RapidJSON would silently ignore is refused) {
-  auto err = compile_error(R"({"properties":{"a":{"if":{},"then":{}}}})");
-  CAF_CHECK(contains(err, "test.json: /properties/a/if: keyword not "
-                          "supported"));
-  CAF_CHECK(contains(compile_error(R"({"contains":{}})"), "/contains"));
-  CAF_CHECK(contains(compile_error(R"({"prefixItems":[{}]})"), "/prefixItems"));
-  CAF_CHECK(contains(compile_error(R"({"unevaluatedProperties":false})"),
-                     "/unevaluatedProperties"));
-  CAF_CHECK(contains(compile_error(R"({"maxLength":"10"})"),
-                     "/maxLength: must be a non-negative integer"));
-  CAF_CHECK(contains(compile_error(R"({"type":"text"})"), "/type: must be"));
-  CAF_CHECK(contains(compile_error(R"({"enum":[]})"), "/enum"));
-  CAF_CHECK(contains(compile_error(R"({"oneOf":[]})"), "/oneOf"));
-  CAF_CHECK(contains(compile_error(R"({"required":"a"})"), "/required"));
-  CAF_CHECK(contains(compile_error(R"({"minimum":"1"})"), "/minimum"));
-  CAF_CHECK(contains(compile_error(R"({"$ref":"#/definitions/nope"})"),
-                     "points at nothing"));
-  CAF_CHECK(contains(compile_error(R"({"$ref":"#anchor"})"), "anchors"));
-  CAF_CHECK(contains(compile_error(R"({"pattern":"^\\d+$"})"),
-                     "/pattern: pattern \"^\\\\d+$\" is not supported"));
-  CAF_CHECK(contains(compile_error(R"({"patternProperties":{"\\w":{}}})"),
-                     "/patternProperties/\\w"));
-  CAF_CHECK(contains(compile_error(R"({"properties":{"a":5}})"),
-                     "/properties/a: a schema must be an object or a boolean"));
-}
-
 // -- later drafts, translated
 // ---------------------------------------------------
 
@@ -431,77 +276,6 @@ CAF_TEST(refs into defs of later drafts) {
   violation(s, R"({"m":2})", "/m", "minimum");
   CAF_CHECK(contains(compile_error(R"({"$ref":"#/$defs/nope"})"),
                      "points at nothing"));
-}
-
-// Found by tests/fuzz (json_schema_compile): patterns RapidJSON's regex
-// parser asserts on or reads past its stack with, or whose empty loops its
-// matcher recurses through until the stack overflows, and `$ref`s that make
-// RapidJSON recurse so.
-CAF_TEST(patterns and refs RapidJSON cannot build are refused) {
-  for (auto pattern :
-       {"^(a", "(a|b\xE6)*$", "b(^properti|)q$", "a|", "()", "{2}a", "^${2}",
-        "(*a)", "a\\u0000b", "(a*)*", "p$$**", "(a|b?)+", "(a*){1,}", "a{2"}) {
-    CAF_MESSAGE("pattern " << pattern);
-    auto err = compile_error(std::string{R"({"pattern":")"} + pattern
-                             + R"(","type":"string"})");
-    CAF_CHECK(contains(err, "/pattern: pattern"));
-  }
-  auto s = compile(R"({"pattern":"^(a|b)+[(|]?\\($","type":"string"})");
-  valid(s, R"("ab(")");
-  valid(s, R"("a|(")");
-  auto reps = compile(R"({"pattern":"^(a*){2}(ab?)+x?$","type":"string"})");
-  valid(reps, R"("aaabax")");
-  violation(reps, R"("b")", "", "pattern");
-  for (auto schema :
-       {R"({"$ref":""})", R"({"$ref":"#"})", R"({"$ref":"#","type":"string"})",
-        R"({"anyOf":[{"not":{"$ref":"#"}}]})",
-        R"({"definitions":{"a":{"$ref":"#/definitions/b"},)"
-        R"("b":{"$ref":"#/definitions/a"}},"$ref":"#/definitions/a"})"}) {
-    CAF_MESSAGE("schema " << schema);
-    CAF_CHECK(contains(compile_error(schema), "refers to itself"));
-  }
-  // Recursion through a keyword is a recursive schema, and fine.
-  auto tree = compile(R"({"type":"object","properties":{"kids":{"type":"array",
-    "items":{"$ref":"#"}},"n":{"type":"integer"}}})");
-  valid(tree, R"({"kids":[{"n":1,"kids":[{"n":2}]}]})");
-  violation(tree, R"({"kids":[{"kids":[{"n":"x"}]}]})", "/kids/0/kids/0/n",
-            "type");
-}
-
-// Found by tests/fuzz (json_schema_compile, 2026-12-07): RapidJSON makes a
-// schema of every object in the document, under unknown keywords too, and
-// compiles its pattern; a pattern it cannot build there broke it as one
-// under `properties` did.
-CAF_TEST(patterns under unknown keywords are checked as well) {
-  for (auto schema : {"{\"propeetirs\":{\"pattern\":\"^(ad\xA0"
-                      "d*)*$\"},\"type\":\"string\"}",
-                      R"({"x-notes":[{"deep":{"pattern":"(a*)*"}}]})",
-                      R"({"x-notes":{"patternProperties":{"^(a":{}}}})"}) {
-    CAF_MESSAGE("schema " << schema);
-    CAF_CHECK(contains(compile_error(schema), "pattern"));
-  }
-  CAF_CHECK(contains(compile_error(R"({"x-notes":{"patternProperties":5}})"),
-                     "/x-notes/patternProperties: must be an object"));
-  // RapidJSON follows a local $ref in any object, with no cycle check and
-  // no check that it points at an object: refused where no schema stands.
-  for (auto schema : {R"({"foo":{"$ref":"#/foo"}})",
-                      R"({"x":{"a":{"$ref":"#/x/b"},"b":{"$ref":"#/x/a"}}})",
-                      R"({"x":{"$ref":"#/type"},"type":"string"})",
-                      R"({"enum":[{"$ref":"#"}]})"}) {
-    CAF_MESSAGE("schema " << schema);
-    CAF_CHECK(contains(compile_error(schema), "a $ref where no schema stands"));
-  }
-  // A $ref into a library kept under an unknown keyword is a schema
-  // position, and so is the one it leads to.
-  auto lib = compile(R"({"$ref":"#/x-lib/a","x-lib":{"a":{"$ref":"#/x-lib/b"},
-    "b":{"type":"string","pattern":"^[a-z]+$"}}})");
-  valid(lib, R"("abc")");
-  violation(lib, R"("ABC")", "", "pattern");
-  // A good pattern anywhere, and a pattern that is not a string where
-  // RapidJSON does not read it as one, still compile.
-  auto s = compile(R"({"type":"string","x-notes":{"pattern":"^[a-z]+$",
-    "examples":[{"pattern":7}]}})");
-  valid(s, R"("anything")");
 }
 
 // Found by tests/fuzz (publish, json_schema): full-precision parsing of
